@@ -1,0 +1,201 @@
+"""Reverse-mode differentiation over ``Value`` graphs, without recursion.
+
+``backward`` fills in ``.grad`` fields; ``grad`` returns gradients as new
+values and, with ``create_graph=True``, as differentiable graphs of their own
+(the route to second derivatives). Both walk one topological order built
+with an explicit stack, so a graph of any depth works at Python's default
+recursion limit.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Sequence
+from typing import Any
+
+from engine.mode import enable_grad
+from engine.value import Constant, Value
+
+__all__ = ["backward", "grad", "reverse_topological_order", "topological_order"]
+
+
+def _reachable(root: Value) -> set[Value]:
+    """Every node ``root`` depends on, itself included (iterative)."""
+    seen = {root}
+    stack = [root]
+    while stack:
+        for child in stack.pop()._children:
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen
+
+
+_creation = operator.attrgetter("_id")
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, inputs before the nodes made from
+    them, ``root`` last.
+
+    A node is always made after its inputs, so creation order is a
+    topological order: no depth-first search (nor recursion) needed."""
+    return sorted(_reachable(root), key=_creation)
+
+
+def reverse_topological_order(root: Value) -> list[Value]:
+    """Every node ``root`` depends on, each before all of its inputs:
+    ``root`` first, leaves last. This is the order backward visits nodes."""
+    return sorted(_reachable(root), key=_creation, reverse=True)
+
+
+def backward(root: Value) -> None:
+    """Set ``.grad`` of every node under ``root`` to d(root)/d(node).
+
+    Nodes computed from others are reset first, so they hold this pass's
+    gradient; leaves accumulate across passes, as in PyTorch."""
+    order = reverse_topological_order(root)
+    for node in order:
+        if node._children:
+            node._grad = 0.0
+    root._grad = 1.0 if root._children else root._grad + 1.0
+    for node in order:
+        if node._fn is not None:
+            _push(node, node._grad)
+        elif not node._children:
+            _check_finite(node._grad, node, "leaf gradient")
+
+
+def local_step(node: Value) -> None:
+    """micrograd's ``_backward``: add node.grad times each local derivative
+    into the node's inputs. Does nothing for leaves."""
+    if node._fn is not None:
+        _push(node, node._grad)
+
+
+def _push(node: Value, g: float) -> None:
+    """Add ``g`` times each local derivative of ``node`` into its inputs'
+    ``.grad``. Constants are skipped: their gradient is never read."""
+    if g - g != 0.0:
+        _check_finite(g, node, "gradient")
+    if g == 0.0:
+        return
+    fn = node._fn
+    out = node._data
+    try:
+        if fn.arity == 1:
+            (x,) = node._children
+            if type(x) is not Constant:
+                (d,), (t,) = fn.derivatives, fn.takes_output
+                x._grad += g * (d if t is None else d(x._data, out) if t else d(x._data))
+        elif fn.arity == 2:
+            a, b = node._children
+            xa, xb = a._data, b._data
+            (da, db), (ta, tb) = fn.derivatives, fn.takes_output
+            if type(a) is not Constant:
+                a._grad += g * (da if ta is None else da(xa, xb, out) if ta else da(xa, xb))
+            if type(b) is not Constant:
+                b._grad += g * (db if tb is None else db(xa, xb, out) if tb else db(xa, xb))
+        else:
+            xs = [c._data for c in node._children]
+            for child, d, t in zip(node._children, fn.derivatives, fn.takes_output):
+                if type(child) is not Constant:
+                    child._grad += g * (d if t is None else d(*xs, out) if t else d(*xs))
+    except (ArithmeticError, ValueError) as error:
+        raise _derivative_error(error, node) from None
+
+
+def grad(
+    output: Value, inputs: Sequence[Value], create_graph: bool = False
+) -> list[Value]:
+    """d(output)/d(input) for each of ``inputs``, leaving every ``.grad`` alone.
+
+    With ``create_graph=True`` each result is a node computed from the graph
+    of ``output``, so it can be differentiated again (second derivatives,
+    Hessians, Newton steps). Otherwise results are plain leaves. An input
+    that ``output`` does not depend on gets 0.0.
+    """
+    if not isinstance(output, Value):
+        raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
+    inputs = list(inputs)
+    for x in inputs:
+        if not isinstance(x, Value):
+            raise TypeError(f"grad: inputs must be Values, got {type(x).__name__} {x!r}")
+    order = topological_order(output)
+    needed = _on_a_path_to(order, inputs)
+    order.reverse()  # outputs first
+    if create_graph:
+        with enable_grad():
+            grads = _accumulate(order, needed, output, symbolic=True)
+    else:
+        grads = _accumulate(order, needed, output, symbolic=False)
+    results = []
+    for x in inputs:
+        g = grads.get(x, 0.0)
+        if not isinstance(g, Value):
+            _check_finite(g, x, "gradient")
+            g = Value(g)
+        results.append(g)
+    return results
+
+
+def _on_a_path_to(order: list[Value], inputs: list[Value]) -> set[Value]:
+    """The nodes in ``order`` that are one of ``inputs`` or depend on one."""
+    needed = set(inputs)
+    for node in order:
+        if node not in needed and any(c in needed for c in node._children):
+            needed.add(node)
+    return needed
+
+
+def _accumulate(
+    order: list[Value], needed: set[Value], output: Value, symbolic: bool
+) -> dict[Value, Any]:
+    """Sweep ``order`` (outputs first) collecting gradients in a dict: floats, or (symbolic)
+    ``Value`` graphs built by evaluating each derivative on the nodes."""
+    grads: dict[Value, Any] = {output: 1.0}
+    for node in order:
+        fn = node._fn
+        if fn is None or node not in grads or node not in needed:
+            continue
+        g = grads[node]
+        if not isinstance(g, Value):
+            _check_finite(g, node, "gradient")
+            if g == 0.0:
+                continue
+        children = node._children
+        xs = list(children) if symbolic else [c._data for c in children]
+        out = node if symbolic else node._data
+        for child, d, t in zip(children, fn.derivatives, fn.takes_output):
+            if child not in needed:
+                continue
+            try:
+                local = d if t is None else d(*xs, out) if t else d(*xs)
+            except (ArithmeticError, ValueError) as error:
+                raise _derivative_error(error, node) from None
+            contribution = _times(g, local)
+            grads[child] = grads[child] + contribution if child in grads else contribution
+    return grads
+
+
+def _times(g: Any, local: Any) -> Any:
+    """g * local, without building nodes for a factor that is exactly 1."""
+    if type(local) is float and local == 1.0:
+        return g
+    if type(g) is float and g == 1.0:
+        return local
+    return g * local
+
+
+def _check_finite(g: float, node: Value, what: str) -> None:
+    if g - g != 0.0:
+        made_by = f"the output of {node._fn.name}" if node._fn is not None else "a leaf"
+        kind = OverflowError if math.isinf(g) else ValueError
+        raise kind(f"backward: {what} of {made_by} (data={node._data!r}) is {g}")
+
+
+def _derivative_error(error: BaseException, node: Value) -> BaseException:
+    fn = node._fn
+    operands = ", ".join(repr(c._data) for c in node._children)
+    return type(error)(f"{fn.name}({operands}): derivative is undefined here: {error}")

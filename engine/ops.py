@@ -1,0 +1,146 @@
+"""The built-in ops: each one's forward, local derivatives, symbol and domain,
+defined here once.
+
+Derivatives are written with arithmetic and with the ops above them, so they
+run on floats during ``backward()`` and on ``Value`` nodes when
+``grad(..., create_graph=True)`` builds differentiable gradients.
+
+Sub-gradient conventions at kinks: ``relu'(0) = 0`` and ``abs'(0) = 0``.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+from engine.op import Domain, Op, define_op, drawn_only
+from engine.value import Value
+
+__all__ = [
+    "abs",
+    "add",
+    "cos",
+    "div",
+    "drawn_only",
+    "erf",
+    "exp",
+    "gelu",
+    "log",
+    "mul",
+    "neg",
+    "pow",
+    "relu",
+    "sigmoid",
+    "sin",
+    "softplus",
+    "sqrt",
+    "sub",
+    "tanh",
+]
+
+_SQRT_HALF = math.sqrt(0.5)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_ONE_OVER_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_NONZERO = Domain(avoid=(0.0,))
+_POSITIVE = Domain(low=0.0)
+
+
+def _data(x: Any) -> float:
+    """The number behind a float or a ``Value``."""
+    return x._data if isinstance(x, Value) else x
+
+
+def _sign(x: Any) -> float:
+    """-1, 0 or 1: the sub-gradient of |x|, constant so never a node."""
+    v = _data(x)
+    return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
+
+
+def _step(x: Any) -> float:
+    """1 where x > 0 else 0: the sub-gradient of relu."""
+    return 1.0 if _data(x) > 0 else 0.0
+
+
+def _divide(a: float, b: float) -> float:
+    if b == 0:
+        raise ZeroDivisionError("division by zero")
+    return a / b
+
+
+def _power(a: float, b: float) -> float:
+    if a == 0 and b < 0:
+        raise ZeroDivisionError("zero cannot be raised to a negative power")
+    if a < 0 and not b.is_integer():
+        raise ValueError("a negative base needs an integer exponent for a real result")
+    return math.pow(a, b)
+
+
+def _log(x: float) -> float:
+    if x <= 0:
+        raise ValueError("logarithm needs x > 0")
+    return math.log(x)
+
+
+def _sqrt(x: float) -> float:
+    if x < 0:
+        raise ValueError("square root needs x >= 0")
+    return math.sqrt(x)
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def _softplus(x: float) -> float:
+    return max(x, 0.0) + math.log1p(math.exp(-math.fabs(x)))
+
+
+def _gelu(x: float) -> float:
+    return 0.5 * x * (1.0 + math.erf(x * _SQRT_HALF))
+
+
+def _power_exponent_partial(a: Any, b: Any, out: Any) -> Any:
+    """d(a**b)/db = a**b * log(a); its limit 0 at a = 0 (b > 0)."""
+    return 0.0 if _data(a) == 0 else out * log(a)
+
+
+add: Op = define_op("add", operator.add, [1.0, 1.0], "+",
+                doc="a + b")
+sub: Op = define_op("sub", operator.sub, [1.0, -1.0], "-",
+                doc="a - b")
+mul: Op = define_op("mul", operator.mul, [lambda a, b: b, lambda a, b: a], "*",
+                doc="a * b")
+neg: Op = define_op("neg", operator.neg, [-1.0], "neg", doc="-a")
+exp: Op = define_op("exp", math.exp, [lambda x, out: out], "exp", doc="e ** x")
+log: Op = define_op("log", _log, [lambda x: 1.0 / x], "log", domains=[_POSITIVE],
+                doc="natural logarithm, x > 0")
+div: Op = define_op("div", _divide, [lambda a, b: 1.0 / b, lambda a, b, out: -out / b], "/",
+                domains=[Domain(), _NONZERO], doc="a / b, b != 0")
+pow: Op = define_op("pow", _power,
+                [lambda a, b: b * pow(a, b - 1.0), _power_exponent_partial], "**",
+                domains=[_POSITIVE, Domain()],
+                doc="a ** b; a negative base needs an integer exponent")
+sqrt: Op = define_op("sqrt", _sqrt, [lambda x, out: 0.5 / out], "sqrt", domains=[_POSITIVE],
+                 doc="square root, x >= 0")
+tanh: Op = define_op("tanh", math.tanh, [lambda x, out: 1.0 - out * out], "tanh",
+                 doc="hyperbolic tangent")
+sigmoid: Op = define_op("sigmoid", _sigmoid, [lambda x, out: out * (1.0 - out)], "σ",
+                    doc="logistic function 1 / (1 + e ** -x)")
+relu: Op = define_op("relu", lambda x: x if x > 0 else 0.0, [_step], "ReLU", domains=[_NONZERO],
+                 doc="max(0, x); relu'(0) = 0")
+sin: Op = define_op("sin", math.sin, [lambda x: cos(x)], "sin", doc="sine")
+cos: Op = define_op("cos", math.cos, [lambda x: -sin(x)], "cos", doc="cosine")
+erf: Op = define_op("erf", math.erf, [lambda x: _TWO_OVER_SQRT_PI * exp(-x * x)], "erf",
+                doc="Gauss error function")
+gelu: Op = define_op(
+    "gelu", _gelu,
+    [lambda x: 0.5 * (1.0 + erf(x * _SQRT_HALF)) + x * exp(-0.5 * x * x) * _ONE_OVER_SQRT_2PI],
+    "GELU", doc="x * Φ(x), the exact (erf) Gaussian error linear unit",
+)
+softplus: Op = define_op("softplus", _softplus, [lambda x: sigmoid(x)], "softplus",
+                     doc="log(1 + e ** x), without overflow")
+abs: Op = define_op("abs", math.fabs, [_sign], "abs", domains=[_NONZERO], doc="|x|; abs'(0) = 0")

@@ -1,0 +1,1 @@
+"""glassgrad.nn (in progress)."""

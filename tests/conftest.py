@@ -1,0 +1,29 @@
+"""Shared test set-up: hypothesis profiles.
+
+* ``ci`` (the default here, and what ``./run test`` selects): derandomized,
+  so every run draws the same examples; no deadline, since a noisy 2-core
+  machine must not fail a test on timing; no example database.
+* ``dev``: random and four times the examples, for exploring locally:
+  ``HYPOTHESIS_PROFILE=dev ./run test``.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    database=None,
+    max_examples=100,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    deadline=None,
+    max_examples=400,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -1,0 +1,1 @@
+"""glassgrad.viz (in progress)."""
