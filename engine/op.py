@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.mode import STATE
-from engine.value import Value, as_operand, next_id, to_float
+from engine.value import Constant, Value, as_operand, next_id, to_float
 
 __all__ = ["REGISTRY", "Domain", "Op", "define_op"]
 
@@ -141,13 +141,22 @@ class Op:
 
 
 def new_node(data: float, children: tuple[Value, ...], fn: Op) -> Value:
-    """A node holding ``data`` that ``fn`` made from ``children``; a plain
-    leaf when recording is off (``no_grad``)."""
+    """A node holding ``data`` that ``fn`` made from ``children``.
+
+    A plain leaf when recording is off (``no_grad``); a :class:`Constant`
+    when every input is a constant, so that numbers stay numbers (the
+    ``2 - 1`` inside a derivative of ``x ** 2`` is no variable to
+    differentiate by)."""
     recording, scope = STATE.get()
-    node = _new_value(Value)
+    kind: type[Value] = Constant
+    for child in children:
+        if type(child) is not Constant:
+            kind = Value
+            break
+    node = _new_value(kind)
     node._data = data
     node._grad = 0.0
-    if recording:
+    if recording and kind is Value:
         node._children = children
         node._fn = fn
     else:

@@ -103,6 +103,11 @@ def _gelu(x: float) -> float:
     return 0.5 * x * (1.0 + math.erf(x * _SQRT_HALF))
 
 
+def _power_base_partial(a: Any, b: Any) -> Any:
+    """d(a**b)/da = b * a**(b - 1); exactly 0 when b = 0 (even at a = 0)."""
+    return 0.0 if _data(b) == 0 else b * pow(a, b - 1.0)
+
+
 def _power_exponent_partial(a: Any, b: Any, out: Any) -> Any:
     """d(a**b)/db = a**b * log(a); its limit 0 at a = 0 (b > 0)."""
     return 0.0 if _data(a) == 0 else out * log(a)
@@ -121,7 +126,7 @@ log: Op = define_op("log", _log, [lambda x: 1.0 / x], "log", domains=[_POSITIVE]
 div: Op = define_op("div", _divide, [lambda a, b: 1.0 / b, lambda a, b, out: -out / b], "/",
                 domains=[Domain(), _NONZERO], doc="a / b, b != 0")
 pow: Op = define_op("pow", _power,
-                [lambda a, b: b * pow(a, b - 1.0), _power_exponent_partial], "**",
+                [_power_base_partial, _power_exponent_partial], "**",
                 domains=[_POSITIVE, Domain()],
                 doc="a ** b; a negative base needs an integer exponent")
 sqrt: Op = define_op("sqrt", _sqrt, [lambda x, out: 0.5 / out], "sqrt", domains=[_POSITIVE],

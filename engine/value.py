@@ -30,7 +30,10 @@ def to_float(x: Any, where: str) -> float:
     if type(x) is float or type(x) is int or (
         isinstance(x, numbers.Real) and not isinstance(x, bool)
     ):
-        value = float(x)
+        try:
+            value = float(x)
+        except OverflowError:
+            raise OverflowError(f"{where}: {type(x).__name__} {x!r:.40} is too large for a float") from None
     else:
         raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {x!r}")
     if not math.isfinite(value):

@@ -1,0 +1,69 @@
+"""The shared part of a traced graph: nodes that depend on no sample (parameters,
+constants and what is computed from them only, e.g. a weight-decay term).
+
+They have one value per call, not one per sample, so they are replayed on plain
+floats with the ops' own float forward and derivatives, in topological order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from engine.op import Op
+from engine.value import Value
+
+__all__ = ["SharedPart"]
+
+
+class SharedPart:
+    """Values (and gradients) of the shared nodes, as a vector indexed by :attr:`index`.
+
+    The vector has one extra last entry, always 1.0: the source of plain factors.
+    """
+
+    def __init__(self, nodes: Sequence[Value], params: Sequence[Value],
+                 depends_on_param: set[Value]) -> None:
+        self.index = {node: k for k, node in enumerate(nodes)}
+        self.params = list(params)
+        self.param_slots = [self.index.get(p, -1) for p in params]
+        self.constants = [node._data for node in nodes] + [1.0]
+        self.computed: list[tuple[int, Op, list[int], list[bool]]] = [
+            (self.index[node], node._fn, [self.index[c] for c in node._children],
+             [c in depends_on_param for c in node._children])
+            for node in nodes
+            if node._children and node in depends_on_param
+        ]
+
+    def values(self) -> list[float]:
+        """Every shared value for the parameters' current ``.data`` (1.0 last)."""
+        values = list(self.constants)
+        for slot, p in zip(self.param_slots, self.params):
+            if slot >= 0:
+                values[slot] = p._data
+        for k, op, children, _ in self.computed:
+            values[k] = op.evaluate(*[values[c] for c in children])
+        return values
+
+    def param_grads(self, values: list[float], grads: np.ndarray) -> np.ndarray:
+        """Push ``grads`` (d loss / d shared value, 1 extra last entry) back through the
+        computed shared nodes, and return the gradient of every parameter."""
+        g = grads.tolist()
+        for k, op, children, wanted in reversed(self.computed):
+            upstream = g[k]
+            if upstream == 0.0:
+                continue
+            xs = [values[c] for c in children]
+            out = values[k]
+            for c, d, t, want in zip(children, op.derivatives, op.takes_output, wanted):
+                if want:
+                    try:
+                        local = d if t is None else d(*xs, out) if t else d(*xs)  # type: ignore[operator]
+                    except (ArithmeticError, ValueError) as error:
+                        operands = ", ".join(repr(x) for x in xs)
+                        raise type(error)(
+                            f"{op.name}({operands}): derivative is undefined here: {error}"
+                        ) from None
+                    g[c] += upstream * local
+        return np.array([g[slot] if slot >= 0 else 0.0 for slot in self.param_slots])

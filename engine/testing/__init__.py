@@ -1,0 +1,28 @@
+"""Tools to test gradients: finite-difference checks and hypothesis strategies.
+
+>>> from engine.testing import gradcheck, gradgradcheck
+>>> gradcheck(lambda x, y: (x * y).tanh() + x.log(), [0.7, -1.2])
+True
+
+``gradcheck``/``gradgradcheck`` compare the engine's first/second
+derivatives of any scalar function of ``Value`` arguments with central
+differences. The hypothesis strategies ``values`` and ``expressions`` draw
+points inside an op's :class:`engine.Domain` and random computation graphs
+over every op in ``engine.REGISTRY`` (your own ``define_op`` ops included).
+This subpackage imports hypothesis; ``import engine`` does not.
+"""
+
+from engine.testing.gradcheck import gradcheck, gradgradcheck, numeric_gradient
+from engine.testing.registry import temporary_ops
+from engine.testing.strategies import Expression, expressions, op_inputs, values
+
+__all__ = [
+    "Expression",
+    "expressions",
+    "gradcheck",
+    "gradgradcheck",
+    "numeric_gradient",
+    "op_inputs",
+    "temporary_ops",
+    "values",
+]

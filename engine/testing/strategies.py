@@ -1,0 +1,333 @@
+"""Hypothesis strategies: points inside an op's domain, and random graphs over
+every op in ``engine.REGISTRY``.
+
+``expressions()`` reads the registry each time it draws, so an op defined
+with ``engine.define_op`` is covered with no new code. Every op is applied
+only where its :class:`engine.Domain` says it is smooth (at least ``margin``
+away from kinks and edges), intermediate values stay bounded, and terms are
+reused, so the graphs are DAGs with shared sub-expressions — where
+backpropagation has to add up contributions correctly. A drawn graph prints
+as a formula and shrinks to a small one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from engine import ops as builtin_ops
+from engine.op import REGISTRY, Domain, Op
+from engine.value import Value
+
+__all__ = ["Expression", "Node", "expressions", "op_inputs", "values"]
+
+_INFIX = frozenset({"+", "-", "*", "/", "**"})
+
+
+def values(
+    domain: Domain | None = None, *, bound: float = 3.0, margin: float = 0.1
+) -> st.SearchStrategy[float]:
+    """Finite floats inside ``domain`` and within ``[-bound, bound]``, at least
+    ``margin`` away from the domain's edges and from the points it avoids.
+
+    >>> from engine import Domain
+    >>> strategy = values(Domain(low=0.0))     # e.g. for log: x >= 0.1
+    """
+    domain = Domain() if domain is None else domain
+    if not isinstance(domain, Domain):
+        raise TypeError(f"values: domain must be an engine.Domain, got {domain!r}")
+    if not (isinstance(bound, (int, float)) and 0 < bound < math.inf):
+        raise ValueError(f"values: bound must be a positive finite number, got {bound!r}")
+    if not (isinstance(margin, (int, float)) and 0 <= margin < math.inf):
+        raise ValueError(f"values: margin must be a finite number >= 0, got {margin!r}")
+    low, high = max(domain.low + margin, -bound), min(domain.high - margin, bound)
+    if not low < high:
+        raise ValueError(
+            f"values: no room in {domain} within ±{bound} at margin {margin}: "
+            "widen bound or shrink margin"
+        )
+    floats = st.floats(
+        low,
+        high,
+        exclude_min=low == domain.low,
+        exclude_max=high == domain.high,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+    avoid = [p for p in domain.avoid if low - margin <= p <= high + margin]
+    if not avoid:
+        return floats
+    return floats.filter(lambda x: all(abs(x - p) >= margin and x != p for p in avoid))
+
+
+def op_inputs(
+    op: Op | str, *, bound: float = 3.0, margin: float = 0.1
+) -> st.SearchStrategy[tuple[float, ...]]:
+    """Points where ``op`` (an :class:`engine.Op` or its name) is smooth: one
+    float per input, each drawn by :func:`values` from the op's ``domains``."""
+    op = _resolve(op, "op_inputs")
+    return st.tuples(*(values(d, bound=bound, margin=margin) for d in op.domains))
+
+
+@dataclass(frozen=True)
+class Node:
+    """One op application in an :class:`Expression`: each argument is an
+    ``int`` (the index of an earlier term: inputs first, then nodes) or a
+    ``float`` (a constant)."""
+
+    op: Op
+    args: tuple[int | float, ...]
+
+
+class Expression:
+    """A computation graph over ops, rebuildable from its inputs.
+
+    ``inputs`` are the floats of the drawn point; ``nodes`` the op
+    applications, the last being the output. ``str()`` gives the formula,
+    naming a sub-expression used more than once (``h0``) so sharing shows::
+
+        exp(h0) + log(h0) where h0 = x0 * x1
+
+    Call it on ``Value`` nodes (``expr(*xs)`` or ``expr.build(xs)``) to
+    rebuild the graph; ``gradcheck(expr, expr.inputs)`` checks it.
+    """
+
+    __slots__ = ("inputs", "nodes")
+
+    def __init__(self, inputs: Sequence[float], nodes: Sequence[Node]) -> None:
+        self.inputs: tuple[float, ...] = tuple(float(x) for x in inputs)
+        self.nodes: tuple[Node, ...] = tuple(nodes)
+        if not self.nodes:
+            raise ValueError("Expression: needs at least one node")
+        for k, node in enumerate(self.nodes):
+            if len(node.args) != node.op.arity:
+                raise ValueError(f"Expression: node {k} gives {node.op.name} {len(node.args)} args")
+            for a in node.args:
+                if isinstance(a, int) and not 0 <= a < len(self.inputs) + k:
+                    raise ValueError(f"Expression: node {k} refers to term {a}, not defined yet")
+
+    # -- rebuilding ------------------------------------------------------------
+
+    def build(
+        self,
+        values: Sequence[Any] | None = None,
+        *,
+        apply: Callable[..., Any] | None = None,
+    ) -> Any:
+        """The output of the graph computed from ``values`` (default: fresh
+        ``Value`` leaves holding ``inputs``). ``apply(op, *args)`` computes
+        each node (default ``op(*args)``); pass another to evaluate the same
+        formula elsewhere, e.g. in PyTorch."""
+        terms = [Value(x) for x in self.inputs] if values is None else list(values)
+        if len(terms) != len(self.inputs):
+            raise TypeError(
+                f"Expression.build: takes {len(self.inputs)} input(s), got {len(terms)}"
+            )
+        for node in self.nodes:
+            args = [terms[a] if isinstance(a, int) else a for a in node.args]
+            terms.append(node.op(*args) if apply is None else apply(node.op, *args))
+        return terms[-1]
+
+    def __call__(self, *values: Any) -> Any:
+        """``build(values)``: makes an Expression a function for gradcheck."""
+        return self.build(values)
+
+    # -- inspecting ------------------------------------------------------------
+
+    @property
+    def ops(self) -> tuple[str, ...]:
+        """The name of each node's op, in order."""
+        return tuple(node.op.name for node in self.nodes)
+
+    def uses(self) -> list[int]:
+        """How many times each term (inputs, then nodes) is an argument."""
+        counts = [0] * (len(self.inputs) + len(self.nodes))
+        for node in self.nodes:
+            for a in node.args:
+                if isinstance(a, int):
+                    counts[a] += 1
+        return counts
+
+    @property
+    def shared(self) -> int:
+        """How many nodes are arguments of more than one op application."""
+        return sum(1 for count in self.uses()[len(self.inputs):] if count > 1)
+
+    @property
+    def depth(self) -> int:
+        """The number of ops on the longest path from an input to the output."""
+        depths = [0] * len(self.inputs)
+        for node in self.nodes:
+            depths.append(1 + max((depths[a] for a in node.args if isinstance(a, int)), default=0))
+        return depths[-1]
+
+    # -- printing --------------------------------------------------------------
+
+    def __str__(self) -> str:
+        n = len(self.inputs)
+        uses = self.uses()
+        names = {i: f"x{i}" for i in range(n)}
+        for k in range(len(self.nodes) - 1):
+            if uses[n + k] > 1:
+                names[n + k] = f"h{len(names) - n}"
+        formula = self._formula(n + len(self.nodes) - 1, names)
+        definitions = [f"{names[t]} = {self._formula(t, names)}" for t in sorted(names) if t >= n]
+        return f"{formula} where {', '.join(definitions)}" if definitions else formula
+
+    def __repr__(self) -> str:
+        return f"Expression({str(self)!r}, inputs={list(self.inputs)!r})"
+
+    def _formula(self, term: int, names: dict[int, str], bracket: bool = False) -> str:
+        """The formula of a node's term; infix ones in brackets if ``bracket``."""
+        node = self.nodes[term - len(self.inputs)]
+        if _is_infix(node.op):
+            left, right = (self._render(a, names, bracket=True) for a in node.args)
+            text = f"{left} {node.op.symbol} {right}"
+            return f"({text})" if bracket else text
+        return f"{node.op.name}({', '.join(self._render(a, names) for a in node.args)})"
+
+    def _render(self, term: int | float, names: dict[int, str], bracket: bool = False) -> str:
+        """An argument as text: a constant, a name (x0, h0), or a formula."""
+        if not isinstance(term, int):
+            return f"({term!r})" if bracket and term < 0 else repr(term)
+        if term in names:
+            return names[term]
+        return self._formula(term, names, bracket)
+
+
+def expressions(
+    ops: Iterable[Op | str] | None = None,
+    *,
+    max_inputs: int = 3,
+    max_ops: int = 8,
+    bound: float = 3.0,
+    max_magnitude: float = 100.0,
+    margin: float = 0.1,
+) -> st.SearchStrategy[Expression]:
+    """Random computation graphs (:class:`Expression`) over ``ops``.
+
+    ``ops`` are names or :class:`engine.Op`; by default every op in
+    ``engine.REGISTRY`` when the example is drawn, user-defined ones included.
+    Each graph has 1 to ``max_inputs`` inputs drawn from ``[-bound, bound]``
+    and up to ``max_ops`` op applications, each taking earlier terms (reused
+    freely: a DAG, not only a tree) or now and then a constant. An op is only
+    applied to arguments at least ``margin`` inside its ``Domain`` (away from
+    kinks such as relu's 0, and singularities such as log's or div's 0), and
+    only kept when its result is within ``±max_magnitude``, so every
+    intermediate value is finite and finite differences can be trusted.
+
+    >>> from hypothesis import given
+    >>> from engine.testing import gradcheck
+    >>> @given(expressions())
+    ... def test_gradients(expr):
+    ...     assert gradcheck(expr, expr.inputs)
+    """
+    for name, number in (("max_inputs", max_inputs), ("max_ops", max_ops)):
+        if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+            raise ValueError(f"expressions: {name} must be an int >= 1, got {number!r}")
+    if not (isinstance(max_magnitude, (int, float)) and max_magnitude > 0):
+        raise ValueError(f"expressions: max_magnitude must be > 0, got {max_magnitude!r}")
+    chosen = None if ops is None else list(ops)
+    inputs = values(bound=bound, margin=margin)
+    return _expressions(chosen, max_inputs, max_ops, inputs, bound, max_magnitude, margin)
+
+
+@st.composite
+def _expressions(
+    draw: st.DrawFn,
+    ops: list[Op | str] | None,
+    max_inputs: int,
+    max_ops: int,
+    inputs: st.SearchStrategy[float],
+    bound: float,
+    max_magnitude: float,
+    margin: float,
+) -> Expression:
+    if ops is None:
+        available = list(REGISTRY.values())  # read now: ops defined later are drawn too
+    else:
+        available = [_resolve(op, "expressions") for op in ops]
+    if not available:
+        raise ValueError("expressions: no ops to draw from")
+    point = [draw(inputs) for _ in range(draw(st.integers(1, max_inputs)))]
+    terms = list(point)  # the value of every term so far
+    nodes: list[Node] = []
+    for _ in range(draw(st.integers(1, max_ops))):
+        op = draw(st.sampled_from(available))
+        args = _draw_args(draw, op, terms, bound, margin)
+        if args is None:
+            continue
+        try:
+            result = op.evaluate(*(terms[a] if isinstance(a, int) else a for a in args))
+        except (ArithmeticError, ValueError):
+            continue
+        if abs(result) <= max_magnitude:
+            nodes.append(Node(op, args))
+            terms.append(result)
+    assume(nodes)
+    return _pruned(point, nodes)
+
+
+def _draw_args(
+    draw: st.DrawFn, op: Op, terms: list[float], bound: float, margin: float
+) -> tuple[int | float, ...] | None:
+    """Arguments for op: one (the spine) is the latest term that fits its
+    domain, which keeps the graph connected and deep; the others are any
+    earlier fitting term (sharing, branches) or now and then a constant.
+    None when no term fits any input (the op is then skipped)."""
+    spine = draw(st.integers(0, op.arity - 1))
+    args: list[int | float] = []
+    for k, domain in enumerate(op.domains):
+        fitting = [i for i, x in enumerate(terms) if _inside(x, domain, margin)]
+        if fitting and k == spine:
+            args.append(fitting[-1])
+        elif fitting and draw(st.integers(0, 7)) < 7:
+            args.append(draw(st.sampled_from(fitting)))
+        else:
+            args.append(draw(values(domain, bound=bound, margin=margin)))
+    if not any(isinstance(a, int) for a in args):
+        return None
+    return tuple(args)
+
+
+def _inside(x: float, domain: Domain, margin: float) -> bool:
+    """Whether x is inside domain, at least margin from its edges and avoided points."""
+    points = (domain.low, domain.high, *domain.avoid)
+    return domain.low < x < domain.high and all(abs(x - p) >= margin and x != p for p in points)
+
+
+def _pruned(point: list[float], nodes: list[Node]) -> Expression:
+    """The expression of the last node, without the nodes it does not use."""
+    n = len(point)
+    needed = {n + len(nodes) - 1}
+    for k in range(len(nodes) - 1, -1, -1):
+        if n + k in needed:
+            needed.update(a for a in nodes[k].args if isinstance(a, int) and a >= n)
+    kept = sorted(needed)
+    new_index = {old: n + i for i, old in enumerate(kept)}
+    renumbered = [
+        Node(node.op, tuple(new_index.get(a, a) if isinstance(a, int) else a for a in node.args))
+        for node in (nodes[t - n] for t in kept)
+    ]
+    return Expression(point, renumbered)
+
+
+def _is_infix(op: Op) -> bool:
+    """Built-in binary ops with an operator symbol print infix (x0 * x1)."""
+    return op.arity == 2 and op.symbol in _INFIX and getattr(builtin_ops, op.name, None) is op
+
+
+def _resolve(op: Op | str, where: str) -> Op:
+    """An Op from an Op or a registered name."""
+    if isinstance(op, Op):
+        return op
+    if isinstance(op, str):
+        if op not in REGISTRY:
+            raise ValueError(f"{where}: no op named {op!r} in engine.REGISTRY")
+        return REGISTRY[op]
+    raise TypeError(f"{where}: expected an engine.Op or an op name, got {op!r}")
