@@ -33,7 +33,8 @@ def to_float(x: Any, where: str) -> float:
         try:
             value = float(x)
         except OverflowError:
-            raise OverflowError(f"{where}: {type(x).__name__} {x!r:.40} is too large for a float") from None
+            too_large = f"{type(x).__name__} {x!r:.40} is too large for a float"
+            raise OverflowError(f"{where}: {too_large}") from None
     else:
         raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {x!r}")
     if not math.isfinite(value):

@@ -1,1 +1,69 @@
-"""glassgrad.nn (in progress)."""
+"""glassgrad's neural networks: micrograd's ``Neuron``/``Layer``/``MLP`` and
+what it takes to train them — losses, optimizers, schedules, datasets, a
+training loop and JSON model files.
+
+>>> import random
+>>> from nn import MLP
+>>> random.seed(1337)
+>>> model = MLP(2, [16, 16, 1])
+>>> model
+MLP of [Layer of [ReLUNeuron(2), ...
+>>> len(model.parameters())
+337
+"""
+
+from nn import datasets, init, losses, optim, schedules
+from nn.datasets import load_digits, make_blobs, make_circles, make_moons, make_spirals, make_xor
+from nn.layers import MLP, Layer, Neuron, activation_op, build
+from nn.losses import (
+    Loss,
+    binary_cross_entropy,
+    hinge,
+    l2_penalty,
+    logsumexp,
+    mse,
+    softmax_cross_entropy,
+)
+from nn.module import Module
+from nn.optim import SGD, Adam, Optimizer
+from nn.schedules import constant, cosine, linear
+from nn.serialization import load, save
+from nn.train import batching_available, fit, predict
+
+__all__ = [
+    "MLP",
+    "SGD",
+    "Adam",
+    "Layer",
+    "Loss",
+    "Module",
+    "Neuron",
+    "Optimizer",
+    "activation_op",
+    "batching_available",
+    "binary_cross_entropy",
+    "build",
+    "constant",
+    "cosine",
+    "datasets",
+    "fit",
+    "hinge",
+    "init",
+    "l2_penalty",
+    "linear",
+    "load",
+    "load_digits",
+    "logsumexp",
+    "losses",
+    "make_blobs",
+    "make_circles",
+    "make_moons",
+    "make_spirals",
+    "make_xor",
+    "mse",
+    "optim",
+    "predict",
+    "save",
+    "schedules",
+    "softmax_cross_entropy",
+]

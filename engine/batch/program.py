@@ -85,8 +85,7 @@ class BatchProgram:
         data = self._check_batch(batch)
         plan = self._plan
         size = data.shape[0]
-        shared_values = plan.shared.values()
-        shared = np.array(shared_values)
+        shared = plan.shared.values()
         V = np.empty((plan.rows, size))
         V[: plan.input_count] = data.T
         V[self._materialized_rows] = shared[self._materialized_sources, None]
@@ -96,11 +95,10 @@ class BatchProgram:
             losses = V[self._loss_row].copy()
             loss = float(losses.sum() if reduction == "sum" else losses.mean())
             outputs = V[self._output_rows].T.copy()
-            grads = self._backward(V, shared, shared_values, reduction) if grad else None
+            grads = self._backward(V, shared, reduction) if grad else None
         return BatchResult(losses, loss, outputs, grads)
 
-    def _backward(self, V: np.ndarray, shared: np.ndarray, shared_values: list[float],
-                  reduction: str) -> np.ndarray:
+    def _backward(self, V: np.ndarray, shared: np.ndarray, reduction: str) -> np.ndarray:
         G = np.zeros_like(V)
         G[self._loss_row] = 1.0 / V.shape[1] if reduction == "mean" else 1.0
         shared_grad = np.zeros(len(shared))
@@ -109,7 +107,7 @@ class BatchProgram:
                 step.backward(V, G, shared, shared_grad)
         np.add.at(shared_grad, self._materialized_sources,
                   G[self._materialized_rows].sum(axis=1))
-        grads = self._plan.shared.param_grads(shared_values, shared_grad)
+        grads = self._plan.shared.param_grads(shared, shared_grad)
         bad = np.flatnonzero(~np.isfinite(grads))
         if len(bad):
             k = int(bad[0])

@@ -27,8 +27,11 @@ class SharedPart:
                  depends_on_param: set[Value]) -> None:
         self.index = {node: k for k, node in enumerate(nodes)}
         self.params = list(params)
-        self.param_slots = [self.index.get(p, -1) for p in params]
-        self.constants = [node._data for node in nodes] + [1.0]
+        self.present = [p for p in params if p in self.index]  # params the graph uses
+        self.slots = np.array([self.index[p] for p in self.present], dtype=np.intp)
+        self.positions = np.array([k for k, p in enumerate(params) if p in self.index],
+                                  dtype=np.intp)
+        self.constants = np.array([node._data for node in nodes] + [1.0])
         self.computed: list[tuple[int, Op, list[int], list[bool]]] = [
             (self.index[node], node._fn, [self.index[c] for c in node._children],
              [c in depends_on_param for c in node._children])
@@ -36,20 +39,27 @@ class SharedPart:
             if node._children and node in depends_on_param
         ]
 
-    def values(self) -> list[float]:
+    def values(self) -> np.ndarray:
         """Every shared value for the parameters' current ``.data`` (1.0 last)."""
-        values = list(self.constants)
-        for slot, p in zip(self.param_slots, self.params):
-            if slot >= 0:
-                values[slot] = p._data
-        for k, op, children, _ in self.computed:
-            values[k] = op.evaluate(*[values[c] for c in children])
+        values = self.constants.copy()
+        values[self.slots] = [p._data for p in self.present]
+        if self.computed:
+            floats = values.tolist()
+            for k, op, children, _ in self.computed:
+                floats[k] = op.evaluate(*[floats[c] for c in children])
+            values = np.array(floats)
         return values
 
-    def param_grads(self, values: list[float], grads: np.ndarray) -> np.ndarray:
+    def param_grads(self, values: np.ndarray, grads: np.ndarray) -> np.ndarray:
         """Push ``grads`` (d loss / d shared value, 1 extra last entry) back through the
         computed shared nodes, and return the gradient of every parameter."""
-        g = grads.tolist()
+        if self.computed:
+            grads = np.array(self._through_computed(values.tolist(), grads.tolist()))
+        result = np.zeros(len(self.params))
+        result[self.positions] = grads[self.slots]
+        return result
+
+    def _through_computed(self, values: list[float], g: list[float]) -> list[float]:
         for k, op, children, wanted in reversed(self.computed):
             upstream = g[k]
             if upstream == 0.0:
@@ -66,4 +76,4 @@ class SharedPart:
                             f"{op.name}({operands}): derivative is undefined here: {error}"
                         ) from None
                     g[c] += upstream * local
-        return np.array([g[slot] if slot >= 0 else 0.0 for slot in self.param_slots])
+        return g
