@@ -9,7 +9,7 @@
 """
 
 from engine import ops
-from engine.autograd import grad, topological_order
+from engine.autograd import grad, reverse_topological_order, topological_order
 from engine.mode import current_scope, enable_grad, is_grad_enabled, name_scope, no_grad
 from engine.op import REGISTRY, Domain, Op, define_op
 from engine.value import Constant, Value
@@ -28,5 +28,6 @@ __all__ = [
     "name_scope",
     "no_grad",
     "ops",
+    "reverse_topological_order",
     "topological_order",
 ]
