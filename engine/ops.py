@@ -104,8 +104,8 @@ def _gelu(x: float) -> float:
 
 
 def _power_base_partial(a: Any, b: Any) -> Any:
-    """d(a**b)/da = b * a**(b - 1); exactly 0 when b = 0 (even at a = 0)."""
-    return 0.0 if _data(b) == 0 else b * pow(a, b - 1.0)
+    """d(a**b)/da = b * a**(b - 1); 0 at a = b = 0, where a**(b - 1) is undefined."""
+    return 0.0 if _data(a) == 0 and _data(b) == 0 else b * pow(a, b - 1.0)
 
 
 def _power_exponent_partial(a: Any, b: Any, out: Any) -> Any:

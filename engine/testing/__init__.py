@@ -6,20 +6,31 @@ True
 
 ``gradcheck``/``gradgradcheck`` compare the engine's first/second
 derivatives of any scalar function of ``Value`` arguments with central
-differences. The hypothesis strategies ``values`` and ``expressions`` draw
+differences; ``gradcheck_parameters`` does the same for a loss that reads a
+model's parameters (``dict(model.named_parameters())``).
+
+The hypothesis strategies ``values``, ``op_inputs`` and ``expressions`` draw
 points inside an op's :class:`engine.Domain` and random computation graphs
-over every op in ``engine.REGISTRY`` (your own ``define_op`` ops included).
+over every op in ``engine.REGISTRY`` (your own ``define_op`` ops included);
+``temporary_ops`` keeps ops defined in a test out of the registry afterwards.
 This subpackage imports hypothesis; ``import engine`` does not.
 """
 
-from engine.testing.gradcheck import gradcheck, gradgradcheck, numeric_gradient
+from engine.testing.gradcheck import (
+    gradcheck,
+    gradcheck_parameters,
+    gradgradcheck,
+    numeric_gradient,
+)
 from engine.testing.registry import temporary_ops
-from engine.testing.strategies import Expression, expressions, op_inputs, values
+from engine.testing.strategies import Expression, Node, expressions, op_inputs, values
 
 __all__ = [
     "Expression",
+    "Node",
     "expressions",
     "gradcheck",
+    "gradcheck_parameters",
     "gradgradcheck",
     "numeric_gradient",
     "op_inputs",

@@ -22,15 +22,15 @@ from such points.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from engine.autograd import grad, topological_order
 from engine.mode import enable_grad, no_grad
 from engine.op import Op
-from engine.value import Value, to_float
+from engine.value import Constant, Value, to_float
 
-__all__ = ["gradcheck", "gradgradcheck", "numeric_gradient"]
+__all__ = ["gradcheck", "gradcheck_parameters", "gradgradcheck", "numeric_gradient"]
 
 Function = Callable[..., Value]
 """A scalar function of ``Value`` arguments: ``f(*values) -> Value``."""
@@ -59,10 +59,10 @@ def gradcheck(
     the errors, the tolerances, the point, and the op in the graph whose own
     derivative disagrees with finite differences when there is one.
 
-    >>> from engine import Value
     >>> gradcheck(lambda x, y: x * y.exp(), [1.5, -0.5])
     True
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     point, names = _arguments("gradcheck", f, inputs, eps, atol, rtol)
     _check_first_order("gradcheck", f, point, names, eps, atol, rtol)
     return True
@@ -90,6 +90,7 @@ def gradgradcheck(
     >>> gradgradcheck(lambda x, y: (x * y).sin(), [0.3, 2.0])
     True
     """
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
     point, names = _arguments("gradgradcheck", f, inputs, eps, atol, rtol)
     _check_first_order("gradgradcheck", f, point, names, eps, atol, rtol)
     mismatch, output = _second_order_mismatch(f, point, names, eps, atol, rtol)
@@ -97,6 +98,46 @@ def gradgradcheck(
         culprit = _culprit(output, eps, atol, rtol, second_order=True)
         raise AssertionError(_report("gradgradcheck", f, mismatch, point, names, eps, atol, rtol,
                                      culprit))
+    return True
+
+
+def gradcheck_parameters(
+    loss: Callable[[], Value],
+    parameters: Mapping[str, Value] | Iterable[Value],
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> bool:
+    """:func:`gradcheck` for a loss that reads its parameters from a model
+    rather than from arguments: ``loss()`` rebuilds the loss from the current
+    ``.data`` of ``parameters`` (Values, or a mapping name -> Value such as
+    ``dict(model.named_parameters())``, whose names the message then uses).
+
+    The numeric side moves each parameter's ``.data`` by ``±eps`` in place
+    and always puts it back; ``.grad`` fields are left alone. Same
+    tolerances, return value and errors as :func:`gradcheck`.
+
+    >>> from engine import Value
+    >>> w, b = Value(0.5, label="w"), Value(-1.0, label="b")
+    >>> gradcheck_parameters(lambda: (w * 3.0 + b).tanh(), [w, b])
+    True
+    """
+    __tracebackhide__ = True  # pytest shows the caller's line, not ours
+    where = "gradcheck_parameters"
+    named = _named_parameters(where, parameters)
+    _arguments(where, loss, [p for _, p in named], eps, atol, rtol)
+    with enable_grad():
+        output = _call(loss, [], where)
+        analytic = [g.data for g in grad(output, [p for _, p in named])]
+    for (name, p), a in zip(named, analytic):
+        n = _numeric_partial(where, loss, name, p, eps)
+        if not _close(a, n, atol, rtol):
+            culprit = _culprit(output, eps, atol, rtol, second_order=False)
+            mismatch = _Mismatch(f"d(loss)/d({name})", a, n)
+            raise AssertionError(
+                _report(where, loss, mismatch, [p.data], [name], eps, atol, rtol, culprit)
+            )
     return True
 
 
@@ -130,19 +171,21 @@ def _check_first_order(
     eps: float, atol: float, rtol: float,
 ) -> None:
     """Raise the AssertionError of gradcheck if any partial derivative is off."""
-    mismatch, output = _first_order_mismatch(f, point, names, eps, atol, rtol)
+    __tracebackhide__ = True
+    mismatch, output = _first_order_mismatch(where, f, point, names, eps, atol, rtol)
     if mismatch is not None:
         culprit = _culprit(output, eps, atol, rtol, second_order=False)
         raise AssertionError(_report(where, f, mismatch, point, names, eps, atol, rtol, culprit))
 
 
 def _first_order_mismatch(
-    f: Function, point: list[float], names: list[str], eps: float, atol: float, rtol: float
+    where: str, f: Function, point: list[float], names: list[str],
+    eps: float, atol: float, rtol: float,
 ) -> tuple[_Mismatch | None, Value]:
     """The first partial derivative from engine.grad that disagrees with its
     central difference (None if all agree), and f's output node."""
-    analytic, output = _analytic_gradient(f, point, "gradcheck")
-    numeric = _numeric_gradient("gradcheck", f, point, names, eps)
+    analytic, output = _analytic_gradient(f, point, where)
+    numeric = _numeric_gradient(where, f, point, names, eps)
     for name, a, n in zip(names, analytic, numeric):
         if not _close(a, n, atol, rtol):
             return _Mismatch(f"d(f)/d({name})", a, n), output
@@ -188,6 +231,40 @@ def _step(point: list[float], i: int, h: float) -> list[float]:
 def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
     """torch's rule: |analytic - numeric| <= atol + rtol * |numeric|."""
     return abs(analytic - numeric) <= atol + rtol * abs(numeric)
+
+
+def _named_parameters(
+    where: str, parameters: Mapping[str, Value] | Iterable[Value]
+) -> list[tuple[str, Value]]:
+    """(name, parameter) pairs: mapping keys, else labels or positions."""
+    if isinstance(parameters, Mapping):
+        named = [(str(name), p) for name, p in parameters.items()]
+    else:
+        named = [(getattr(p, "label", "") or f"parameters[{i}]", p)
+                 for i, p in enumerate(parameters)]
+    for name, p in named:
+        if not isinstance(p, Value) or isinstance(p, Constant):
+            raise TypeError(f"{where}: {name} must be a Value (not a Constant), got {p!r}")
+    return named
+
+
+def _numeric_partial(
+    where: str, loss: Callable[[], Value], name: str, p: Value, eps: float
+) -> float:
+    """d loss / d p by a central difference, moving p.data in place and back."""
+    start = p.data
+    sides = []
+    try:
+        with no_grad():
+            for sign, h in (("+", eps), ("-", -eps)):
+                p.data = start + h
+                try:
+                    sides.append(_call(loss, [], where).data)
+                except (ArithmeticError, ValueError) as error:
+                    raise _step_error(where, [name], 0, sign, [p.data], error) from None
+    finally:
+        p.data = start
+    return (sides[0] - sides[1]) / (2.0 * eps)
 
 
 # -- the two sides of the comparison ------------------------------------------
@@ -268,7 +345,7 @@ def _culprit(output: Value, eps: float, atol: float, rtol: float, second_order: 
         names = [f"x{i}" for i in range(len(xs))]
         call = f"{op.name}({', '.join(repr(x) for x in xs)})"
         try:
-            mismatch, _ = _first_order_mismatch(op, xs, names, eps, atol, rtol)
+            mismatch, _ = _first_order_mismatch("gradcheck", op, xs, names, eps, atol, rtol)
             if mismatch is None and second_order:
                 mismatch, _ = _second_order_mismatch(op, xs, names, eps, atol, rtol)
         except (ArithmeticError, ValueError, TypeError) as error:
@@ -368,9 +445,9 @@ def _report(
     analytic, numeric = mismatch.analytic, mismatch.numeric
     error = abs(analytic - numeric)
     relative = error / abs(numeric) if numeric != 0 else math.inf
-    order = "the gradient" if mismatch.what.startswith("d²") else "f"
+    of_gradient = " of the gradient" if mismatch.what.startswith("d²") else ""
     lines = [
-        f"{where}: {mismatch.what} disagrees with central differences of {order}",
+        f"{where}: {mismatch.what} disagrees with central differences{of_gradient}",
         f"  f:         {_describe(f)}",
         f"  at:        {_format_point(point, names)}",
         f"  analytic:  {analytic!r}",

@@ -289,7 +289,11 @@ def _draw_args(
         elif fitting and draw(st.integers(0, 7)) < 7:
             args.append(draw(st.sampled_from(fitting)))
         else:
-            args.append(draw(values(domain, bound=bound, margin=margin)))
+            try:
+                constants = values(domain, bound=bound, margin=margin)
+            except ValueError:  # no room for a constant in this domain
+                return None
+            args.append(draw(constants))
     if not any(isinstance(a, int) for a in args):
         return None
     return tuple(args)
