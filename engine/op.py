@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,7 @@ class Op:
 
     __slots__ = (
         "arity",
+        "array_forward",
         "derivatives",
         "doc",
         "domains",
@@ -76,6 +78,7 @@ class Op:
         symbol: str | None = None,
         domains: Sequence[Domain] | None = None,
         doc: str | None = None,
+        array_forward: Callable[..., Any] | None = None,
     ) -> None:
         arity = len(derivatives)
         self.name = name
@@ -86,6 +89,7 @@ class Op:
         self.domains = tuple(domains) if domains is not None else (Domain(),) * arity
         self.takes_output = tuple(_takes_output(d, arity, name) for d in self.derivatives)
         self.doc = doc or forward.__doc__ or ""
+        self.array_forward = array_forward
 
     def __repr__(self) -> str:
         return f"<op {self.name} ({self.symbol}), {self.arity} input(s)>"
@@ -97,7 +101,23 @@ class Op:
         for arg in args:
             if isinstance(arg, Value):
                 return self.apply(*[as_operand(a, self.name) for a in args])
-        return self.evaluate(*[to_float(a, self.name) for a in args])
+        try:
+            xs = [to_float(a, self.name) for a in args]
+        except TypeError:
+            if any(_is_array(a) for a in args):
+                return self.on_arrays(*args)
+            raise
+        return self.evaluate(*xs)
+
+    def on_arrays(self, *xs: Any) -> Any:
+        """The op element-wise on numpy arrays (broadcast together), with IEEE
+        semantics: out-of-domain elements give nan or inf for the caller to check.
+        Uses ``array_forward`` if the op has one, else ``forward`` element by element."""
+        import numpy
+
+        if self.array_forward is not None:
+            return self.array_forward(*xs)
+        return numpy.frompyfunc(self.forward, self.arity, 1)(*xs).astype(float)
 
     def evaluate(self, *xs: float) -> float:
         """Run the forward on floats, turning any failure or non-finite result
@@ -138,6 +158,12 @@ class Op:
         if type(result) is not float or result - result != 0.0:
             result = _checked(result, self, (xa, xb))
         return new_node(result, (a, b), self)
+
+
+def _is_array(x: Any) -> bool:
+    """Whether ``x`` is a numpy array (if numpy is not loaded, nothing is one)."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(x, numpy.ndarray)
 
 
 def new_node(data: float, children: tuple[Value, ...], fn: Op) -> Value:
@@ -198,6 +224,7 @@ def define_op(
     *,
     domains: Sequence[Domain] | None = None,
     doc: str | None = None,
+    array_forward: Callable[..., Any] | None = None,
 ) -> Op:
     """Register a new differentiable op and return it as a callable.
 
@@ -217,6 +244,9 @@ def define_op(
     The op is then drawn with ``symbol`` (default: its name) and covered by
     the property tests like a built-in one. ``domains`` optionally says where
     each input may be sampled for such tests (see :class:`Domain`).
+    ``array_forward`` optionally computes the same function element-wise on
+    numpy arrays; batched mode (:mod:`engine.batch`) uses it and otherwise
+    calls ``forward`` once per element.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"define_op: name must be an identifier, got {name!r}")
@@ -229,11 +259,15 @@ def define_op(
         raise TypeError(
             f"define_op({name!r}): derivatives must be a non-empty list of callables or numbers"
         )
+    if array_forward is not None and not callable(array_forward):
+        raise TypeError(
+            f"define_op({name!r}): array_forward must be callable, got {array_forward!r}"
+        )
     if domains is not None and len(domains) != len(derivatives):
         raise ValueError(
             f"define_op({name!r}): {len(derivatives)} derivatives but {len(domains)} domains"
         )
-    op = Op(name, forward, derivatives, symbol, domains, doc)
+    op = Op(name, forward, derivatives, symbol, domains, doc, array_forward)
     REGISTRY[name] = op
     return op
 

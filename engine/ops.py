@@ -51,15 +51,29 @@ def _data(x: Any) -> float:
     return x._data if isinstance(x, Value) else x
 
 
-def _sign(x: Any) -> float:
-    """-1, 0 or 1: the sub-gradient of |x|, constant so never a node."""
+def _sign(x: Any) -> Any:
+    """-1, 0 or 1: the sub-gradient of |x|, constant so never a node.
+    Branch-free, so it works element-wise on numpy arrays too."""
     v = _data(x)
-    return 1.0 if v > 0 else (-1.0 if v < 0 else 0.0)
+    return (v > 0) * 1.0 - (v < 0) * 1.0
 
 
-def _step(x: Any) -> float:
-    """1 where x > 0 else 0: the sub-gradient of relu."""
-    return 1.0 if _data(x) > 0 else 0.0
+def _step(x: Any) -> Any:
+    """1 where x > 0 else 0: the sub-gradient of relu (branch-free, arrays too)."""
+    return (_data(x) > 0) * 1.0
+
+
+def _ufunc(name: str) -> Any:
+    """numpy's ufunc ``name``, looked up at the first call: an ``array_forward``
+    that keeps ``import engine`` free of numpy."""
+
+    def on_arrays(*xs: Any) -> Any:
+        import numpy
+
+        return getattr(numpy, name)(*xs)
+
+    on_arrays.__name__ = f"numpy.{name}"
+    return on_arrays
 
 
 def _divide(a: float, b: float) -> float:
@@ -105,40 +119,75 @@ def _gelu(x: float) -> float:
 
 def _power_base_partial(a: Any, b: Any) -> Any:
     """d(a**b)/da = b * a**(b - 1); 0 at a = b = 0, where a**(b - 1) is undefined."""
-    return 0.0 if _data(a) == 0 and _data(b) == 0 else b * pow(a, b - 1.0)
+    x, e = _data(a), _data(b)
+    if isinstance(x, float) and isinstance(e, float):
+        return 0.0 if x == 0 and e == 0 else b * pow(a, b - 1.0)
+    import numpy  # arrays: element-wise
+
+    return numpy.where((x == 0) & (e == 0), 0.0, b * pow(a, b - 1.0))
 
 
 def _power_exponent_partial(a: Any, b: Any, out: Any) -> Any:
     """d(a**b)/db = a**b * log(a); its limit 0 at a = 0 (b > 0)."""
-    return 0.0 if _data(a) == 0 else out * log(a)
+    x = _data(a)
+    if isinstance(x, float):
+        return 0.0 if x == 0 else out * log(a)
+    import numpy  # arrays: element-wise
+
+    zero = x == 0
+    return numpy.where(zero, 0.0, out * log(numpy.where(zero, 1.0, x)))
+
+
+def _sigmoid_arrays(x: Any) -> Any:
+    import numpy
+
+    z = numpy.exp(-numpy.abs(x))
+    return numpy.where(x >= 0, 1.0 / (1.0 + z), z / (1.0 + z))
+
+
+def _softplus_arrays(x: Any) -> Any:
+    import numpy
+
+    return numpy.maximum(x, 0.0) + numpy.log1p(numpy.exp(-numpy.abs(x)))
+
+
+def _relu_arrays(x: Any) -> Any:
+    import numpy
+
+    return numpy.maximum(x, 0.0)
 
 
 add: Op = define_op("add", operator.add, [1.0, 1.0], "+",
-                doc="a + b")
+                array_forward=_ufunc("add"), doc="a + b")
 sub: Op = define_op("sub", operator.sub, [1.0, -1.0], "-",
-                doc="a - b")
+                array_forward=_ufunc("subtract"), doc="a - b")
 mul: Op = define_op("mul", operator.mul, [lambda a, b: b, lambda a, b: a], "*",
-                doc="a * b")
-neg: Op = define_op("neg", operator.neg, [-1.0], "neg", doc="-a")
-exp: Op = define_op("exp", math.exp, [lambda x, out: out], "exp", doc="e ** x")
+                array_forward=_ufunc("multiply"), doc="a * b")
+neg: Op = define_op("neg", operator.neg, [-1.0], "neg", array_forward=_ufunc("negative"),
+                doc="-a")
+exp: Op = define_op("exp", math.exp, [lambda x, out: out], "exp", array_forward=_ufunc("exp"),
+                doc="e ** x")
 log: Op = define_op("log", _log, [lambda x: 1.0 / x], "log", domains=[_POSITIVE],
-                doc="natural logarithm, x > 0")
+                array_forward=_ufunc("log"), doc="natural logarithm, x > 0")
 div: Op = define_op("div", _divide, [lambda a, b: 1.0 / b, lambda a, b, out: -out / b], "/",
-                domains=[Domain(), _NONZERO], doc="a / b, b != 0")
+                domains=[Domain(), _NONZERO], array_forward=_ufunc("divide"),
+                doc="a / b, b != 0")
 pow: Op = define_op("pow", _power,
                 [_power_base_partial, _power_exponent_partial], "**",
-                domains=[_POSITIVE, Domain()],
+                domains=[_POSITIVE, Domain()], array_forward=_ufunc("power"),
                 doc="a ** b; a negative base needs an integer exponent")
 sqrt: Op = define_op("sqrt", _sqrt, [lambda x, out: 0.5 / out], "sqrt", domains=[_POSITIVE],
-                 doc="square root, x >= 0")
+                 array_forward=_ufunc("sqrt"), doc="square root, x >= 0")
 tanh: Op = define_op("tanh", math.tanh, [lambda x, out: 1.0 - out * out], "tanh",
-                 doc="hyperbolic tangent")
+                 array_forward=_ufunc("tanh"), doc="hyperbolic tangent")
 sigmoid: Op = define_op("sigmoid", _sigmoid, [lambda x, out: out * (1.0 - out)], "σ",
-                    doc="logistic function 1 / (1 + e ** -x)")
+                    array_forward=_sigmoid_arrays, doc="logistic function 1 / (1 + e ** -x)")
 relu: Op = define_op("relu", lambda x: x if x > 0 else 0.0, [_step], "ReLU", domains=[_NONZERO],
-                 doc="max(0, x); relu'(0) = 0")
-sin: Op = define_op("sin", math.sin, [lambda x: cos(x)], "sin", doc="sine")
-cos: Op = define_op("cos", math.cos, [lambda x: -sin(x)], "cos", doc="cosine")
+                 array_forward=_relu_arrays, doc="max(0, x); relu'(0) = 0")
+sin: Op = define_op("sin", math.sin, [lambda x: cos(x)], "sin", array_forward=_ufunc("sin"),
+                doc="sine")
+cos: Op = define_op("cos", math.cos, [lambda x: -sin(x)], "cos", array_forward=_ufunc("cos"),
+                doc="cosine")
 erf: Op = define_op("erf", math.erf, [lambda x: _TWO_OVER_SQRT_PI * exp(-x * x)], "erf",
                 doc="Gauss error function")
 gelu: Op = define_op(
@@ -147,5 +196,6 @@ gelu: Op = define_op(
     "GELU", doc="x * Φ(x), the exact (erf) Gaussian error linear unit",
 )
 softplus: Op = define_op("softplus", _softplus, [lambda x: sigmoid(x)], "softplus",
-                     doc="log(1 + e ** x), without overflow")
-abs: Op = define_op("abs", math.fabs, [_sign], "abs", domains=[_NONZERO], doc="|x|; abs'(0) = 0")
+                     array_forward=_softplus_arrays, doc="log(1 + e ** x), without overflow")
+abs: Op = define_op("abs", math.fabs, [_sign], "abs", domains=[_NONZERO],
+                 array_forward=_ufunc("fabs"), doc="|x|; abs'(0) = 0")

@@ -6,8 +6,8 @@ training loop and JSON model files.
 >>> from nn import MLP
 >>> random.seed(1337)
 >>> model = MLP(2, [16, 16, 1])
->>> model
-MLP of [Layer of [ReLUNeuron(2), ...
+>>> model.layers[2]
+Layer of [LinearNeuron(16)]
 >>> len(model.parameters())
 337
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,8 @@ class ProgramStats:
     nodes: int
     """Nodes in the traced one-sample graph."""
     rows: int
-    """Rows of the per-sample table (memory is rows x batch x 8 bytes, twice with grad)."""
+    """Rows of the per-sample tables: a program keeps two tables of rows x batch floats
+    (values and gradients) between calls, 16 x rows x batch bytes."""
     steps: int
     """Numpy steps per forward pass (about the same again backward)."""
     depth: int
@@ -63,6 +65,7 @@ class BatchProgram:
         self._output_rows = [plan.row_of[o] for o in outputs]
         self._materialized_rows = np.array([r for r, _ in plan.materialized], dtype=np.intp)
         self._materialized_sources = np.array([s for _, s in plan.materialized], dtype=np.intp)
+        self._tables_of_thread = threading.local()
 
     @property
     def stats(self) -> ProgramStats:
@@ -86,25 +89,35 @@ class BatchProgram:
         plan = self._plan
         size = data.shape[0]
         shared = plan.shared.values()
-        V = np.empty((plan.rows, size))
+        V, G = self._tables(size)
         V[: plan.input_count] = data.T
         V[self._materialized_rows] = shared[self._materialized_sources, None]
         with np.errstate(all="ignore"):
-            for step in plan.steps:
-                step.forward(V, shared)
+            saved = [step.forward(V, shared) for step in plan.steps]
             losses = V[self._loss_row].copy()
             loss = float(losses.sum() if reduction == "sum" else losses.mean())
             outputs = V[self._output_rows].T.copy()
-            grads = self._backward(V, shared, reduction) if grad else None
+            grads = self._backward(V, G, shared, saved, reduction) if grad else None
         return BatchResult(losses, loss, outputs, grads)
 
-    def _backward(self, V: np.ndarray, shared: np.ndarray, reduction: str) -> np.ndarray:
-        G = np.zeros_like(V)
+    def _tables(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """The value and gradient tables for a batch of ``size``, kept between calls
+        (per thread) since fresh ones cost page faults on every call."""
+        tables = getattr(self._tables_of_thread, "tables", None)
+        if tables is None or tables[0].shape[1] != size:
+            shape = (self._plan.rows, size)
+            tables = (np.empty(shape), np.empty(shape))
+            self._tables_of_thread.tables = tables
+        return tables
+
+    def _backward(self, V: np.ndarray, G: np.ndarray, shared: np.ndarray, saved: list[Any],
+                  reduction: str) -> np.ndarray:
+        G.fill(0.0)
         G[self._loss_row] = 1.0 / V.shape[1] if reduction == "mean" else 1.0
         shared_grad = np.zeros(len(shared))
-        for step in reversed(self._plan.steps):
+        for step, kept in zip(reversed(self._plan.steps), reversed(saved)):
             if step.needs_backward:
-                step.backward(V, G, shared, shared_grad)
+                step.backward(V, G, shared_grad, kept)
         np.add.at(shared_grad, self._materialized_sources,
                   G[self._materialized_rows].sum(axis=1))
         grads = self._plan.shared.param_grads(shared, shared_grad)

@@ -8,6 +8,7 @@ floats with the ops' own float forward and derivatives, in topological order.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class SharedPart:
             for c, d, t, want in zip(children, op.derivatives, op.takes_output, wanted):
                 if want:
                     try:
-                        local = d if t is None else d(*xs, out) if t else d(*xs)  # type: ignore[operator]
+                        local = _local(d, t, xs, out)
                     except (ArithmeticError, ValueError) as error:
                         operands = ", ".join(repr(x) for x in xs)
                         raise type(error)(
@@ -77,3 +78,10 @@ class SharedPart:
                         ) from None
                     g[c] += upstream * local
         return g
+
+
+def _local(derivative: Any, takes_output: bool | None, xs: list[float], out: float) -> float:
+    """One local derivative on floats: a constant, or the function called."""
+    if takes_output is None:
+        return float(derivative)
+    return float(derivative(*xs, out) if takes_output else derivative(*xs))

@@ -70,7 +70,8 @@ class Elementwise:
         self.needs_backward = any(wants_grad)
 
     def forward(self, V: np.ndarray, shared: np.ndarray) -> None:
-        """Compute this step's rows of ``V`` from its argument rows."""
+        """Compute this step's rows of ``V`` from its argument rows (returns nothing
+        for backward to reuse)."""
         xs = [V[rows] for rows in self.args]
         try:
             out = self.forward_fn(*xs)
@@ -80,8 +81,8 @@ class Elementwise:
             raise self._forward_error(xs)
         V[self.out] = out
 
-    def backward(self, V: np.ndarray, G: np.ndarray, shared: np.ndarray,
-                 shared_grad: np.ndarray) -> None:
+    def backward(self, V: np.ndarray, G: np.ndarray, shared_grad: np.ndarray,
+                 saved: None) -> None:
         """Add this step's local derivatives times its rows' gradients into ``G``."""
         g = G[self.out]
         xs = [V[rows] for rows in self.args]
@@ -164,8 +165,8 @@ class Linear:
                            minlength=self.shape[0])
         return W, bias
 
-    def forward(self, V: np.ndarray, shared: np.ndarray) -> None:
-        """Compute this step's rows of ``V``."""
+    def forward(self, V: np.ndarray, shared: np.ndarray) -> np.ndarray:
+        """Compute this step's rows of ``V``; return ``W`` for backward to reuse."""
         W, bias = self.weights(shared)
         out = W @ V[self.inputs]
         out += bias[:, None]
@@ -175,14 +176,14 @@ class Linear:
             raise _not_finite(f"{node.op.name}: result (an affine combination)",
                               float(out[j, sample]), sample)
         V[self.out] = out
+        return W
 
-    def backward(self, V: np.ndarray, G: np.ndarray, shared: np.ndarray,
-                 shared_grad: np.ndarray) -> None:
+    def backward(self, V: np.ndarray, G: np.ndarray, shared_grad: np.ndarray,
+                 W: np.ndarray) -> None:
         """Gradients into the input rows of ``G`` and into the shared values used as
         coefficients (summed over the batch by the products themselves)."""
         g = G[self.out]
         if self.inputs_want_grad:
-            W, _ = self.weights(shared)
             G[self.inputs] += W.T @ g
         if self.shared_want_grad:
             dW = g @ V[self.inputs].T

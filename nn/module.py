@@ -1,0 +1,104 @@
+"""``Module``: the base of every model — parameters, gradients and state.
+
+A module lists its parameters by name (``named_parameters``); everything else
+(``parameters``, ``zero_grad``, ``state_dict``, saving) is derived from that.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from engine import Value
+
+__all__ = ["Module"]
+
+
+class Module:
+    """Base class of glassgrad models, micrograd-compatible.
+
+    Subclasses override :meth:`named_parameters` (and :meth:`config` to be
+    saved and rebuilt); micrograd-style subclasses that only override
+    :meth:`parameters` still train, but have no named state to save.
+    """
+
+    def __call__(self, x: Any) -> Any:
+        """The module's output for one sample ``x``."""
+        raise NotImplementedError(f"{type(self).__name__} does not define __call__")
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """Every parameter with its dotted name, e.g. ``layers.0.neurons.2.w1``."""
+        return []
+
+    def parameters(self) -> list[Value]:
+        """Every parameter, in a fixed order (micrograd's order for MLPs)."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0 (before a new backward pass)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def state_dict(self) -> dict[str, float]:
+        """The parameters' values by name: a plain dict of floats."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Set every parameter from ``state`` (as made by :meth:`state_dict`).
+
+        All-or-nothing: missing or unexpected names, or a value that is not a
+        finite real number, raise before any parameter changes.
+        """
+        where = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{where}: expected a mapping of names to numbers, "
+                            f"got {type(state).__name__}")
+        named = self.named_parameters()
+        names = [name for name, _ in named]
+        missing = [n for n in names if n not in state]
+        unexpected = [n for n in state if n not in set(names)]
+        if missing or unexpected:
+            problems = []
+            if missing:
+                problems.append(f"missing {_some(missing)}")
+            if unexpected:
+                problems.append(f"unexpected {_some(unexpected)}")
+            raise ValueError(f"{where}: parameters do not match this model: "
+                             + "; ".join(problems))
+        values = [_finite(state[name], f"{where}: parameter {name!r}") for name in names]
+        for (_, p), value in zip(named, values):
+            p.data = value
+
+    def config(self) -> dict[str, Any]:
+        """The architecture as JSON-ready data, enough to rebuild the module."""
+        raise NotImplementedError(f"{type(self).__name__} does not describe its architecture")
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write architecture and parameters to ``path`` as JSON, atomically."""
+        from nn.serialization import save
+
+        save(self, path)
+
+    def load(self, path: str | os.PathLike[str]) -> None:
+        """Load parameters saved by :meth:`save` into this module; the file's
+        architecture must match. On any error the module is left unchanged."""
+        from nn.serialization import load_into
+
+        load_into(self, path)
+
+
+def _some(names: list[str], shown: int = 3) -> str:
+    listed = ", ".join(names[:shown])
+    return listed + (f" (and {len(names) - shown} more)" if len(names) > shown else "")
+
+
+def _finite(x: Any, where: str) -> float:
+    if isinstance(x, bool) or not isinstance(x, numbers.Real):
+        raise TypeError(f"{where}: expected a number, got {type(x).__name__} {x!r}")
+    value = float(x)
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: expected a finite number, got {x!r}")
+    return value

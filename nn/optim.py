@@ -1,0 +1,137 @@
+"""Optimizers: SGD (momentum, Nesterov, weight decay) and Adam, stepping each
+parameter's ``.data`` by its ``.grad`` exactly as PyTorch's documented update
+rules do.
+
+>>> from engine import Value
+>>> w = Value(1.0); w.grad = 0.5
+>>> SGD([w], lr=0.1).step(); w.data
+0.95
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable
+from typing import Any
+
+from engine import Value
+
+__all__ = ["SGD", "Adam", "Optimizer"]
+
+
+def _number(x: Any, where: str, low: float = 0.0, below: float = math.inf) -> float:
+    """``x`` as a float in [low, below), or a ValueError naming ``where``."""
+    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not low <= float(x) < below:
+        bound = "" if below == math.inf else f" and < {below}"
+        raise ValueError(f"{where}: expected a number >= {low}{bound}, got {x!r}")
+    return float(x)
+
+
+class Optimizer:
+    """Holds the parameters and the learning rate ``lr`` (which a schedule may
+    change between steps); subclasses implement :meth:`step`."""
+
+    def __init__(self, params: Iterable[Value], lr: float) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError(f"{type(self).__name__}: got no parameters to optimize")
+        for p in self.params:
+            if not isinstance(p, Value):
+                raise TypeError(f"{type(self).__name__}: parameters must be Values, "
+                                f"got {type(p).__name__}")
+        self.lr = _number(lr, f"{type(self).__name__} lr")
+        self.steps = 0
+
+    def zero_grad(self) -> None:
+        """Set every parameter's gradient to 0."""
+        for p in self.params:
+            p.grad = 0.0
+
+    def step(self) -> None:
+        """Update every parameter once from its current ``.grad``."""
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, as ``torch.optim.SGD``:
+
+    ``g = grad + weight_decay * p``; with momentum ``b = momentum * b +
+    (1 - dampening) * g`` (``b = g`` on the first step) and ``g = b``, or
+    ``g = g + momentum * b`` with ``nesterov``; then ``p -= lr * g``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 0.01,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum = _number(momentum, "SGD momentum")
+        self.dampening = _number(dampening, "SGD dampening", below=1.0 + 1e-12)
+        self.weight_decay = _number(weight_decay, "SGD weight_decay")
+        self.nesterov = bool(nesterov)
+        if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
+            raise ValueError("SGD: nesterov needs momentum > 0 and dampening 0")
+        self.buffers: list[float] = []
+
+    def step(self) -> None:
+        """One SGD update of every parameter."""
+        lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        first = not self.buffers
+        if first and mu != 0.0:
+            self.buffers = [0.0] * len(self.params)
+        for i, p in enumerate(self.params):
+            g = p.grad + wd * p.data if wd != 0.0 else p.grad
+            if mu != 0.0:
+                b = g if first else mu * self.buffers[i] + (1.0 - self.dampening) * g
+                self.buffers[i] = b
+                g = g + mu * b if self.nesterov else b
+            p.data = p.data - lr * g
+        self.steps += 1
+
+
+class Adam(Optimizer):
+    """Adam, as ``torch.optim.Adam`` (weight decay added to the gradient, not
+    decoupled as in AdamW):
+
+    ``g = grad + weight_decay * p``; ``m = b1 m + (1-b1) g``;
+    ``v = b2 v + (1-b2) g²``; ``p -= lr * m̂ / (sqrt(v̂) + eps)`` with
+    ``m̂ = m / (1 - b1^t)`` and ``v̂ = v / (1 - b2^t)``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Value],
+        lr: float = 0.001,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"Adam betas: expected two numbers, got {betas!r}")
+        self.betas = (_number(betas[0], "Adam betas[0]", below=1.0),
+                      _number(betas[1], "Adam betas[1]", below=1.0))
+        self.eps = _number(eps, "Adam eps")
+        self.weight_decay = _number(weight_decay, "Adam weight_decay")
+        self.m = [0.0] * len(self.params)
+        self.v = [0.0] * len(self.params)
+
+    def step(self) -> None:
+        """One Adam update of every parameter."""
+        b1, b2 = self.betas
+        self.steps += 1
+        correction1 = 1.0 - b1 ** self.steps
+        correction2 = 1.0 - b2 ** self.steps
+        for i, p in enumerate(self.params):
+            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
+            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
+            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g
+            m_hat = self.m[i] / correction1
+            v_hat = self.v[i] / correction2
+            p.data = p.data - self.lr * m_hat / (math.sqrt(v_hat) + self.eps)

@@ -1,0 +1,276 @@
+"""``fit``: the training loop, on the scalar ``Value`` graph or, with
+``batched=True``, on the compiled numpy program of ``engine.batch``.
+
+Both modes compute the same numbers: the batched program is a trace of the
+very graph the scalar mode builds, run for all samples at once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any
+
+import numpy as np
+
+from engine import Value, no_grad
+from nn.datasets import Seed, _generator
+from nn.losses import Loss, get_loss, l2_penalty, mean
+from nn.module import Module
+from nn.optim import SGD, Adam, Optimizer
+from nn.schedules import Schedule, as_schedule
+
+__all__ = ["OPTIMIZERS", "batching_available", "fit", "predict"]
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
+"""Optimizers by name, with their default settings."""
+
+
+def batching_available() -> bool:
+    """Whether the engine has its batched numpy mode (``engine.batch``)."""
+    return importlib.util.find_spec("engine.batch") is not None
+
+
+def _progress_bar() -> Any:
+    """tqdm's notebook bar where it can draw (ipywidgets installed), else the text bar."""
+    if importlib.util.find_spec("ipywidgets") is not None:
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
+    return tqdm
+
+
+def _nin(model: Module) -> int:
+    nin = getattr(model, "nin", None)
+    if not isinstance(nin, int):
+        raise TypeError(f"fit: the model must say how many inputs it takes (.nin), "
+                        f"got {type(model).__name__}")
+    return nin
+
+
+def _nout(model: Module, nin: int) -> int:
+    with no_grad():
+        return len(_outputs(model([0.0] * nin)))
+
+
+def _outputs(out: Any) -> list[Any]:
+    return list(out) if isinstance(out, (list, tuple)) else [out]
+
+
+def _samples(X: Any, y: Any, nin: int, where: str) -> tuple[np.ndarray, np.ndarray]:
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y)
+    if X.ndim == 1 and nin == 1:
+        X = X.reshape(-1, 1)
+    if X.ndim != 2 or X.shape[1] != nin:
+        raise ValueError(f"{where}: X must have shape (n, {nin}), got {X.shape}")
+    if y.shape != (len(X),):
+        raise ValueError(f"{where}: y must have shape ({len(X)},), got {y.shape}")
+    if len(X) == 0:
+        raise ValueError(f"{where}: no samples")
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{where}: X contains NaN or infinite values")
+    return X, y
+
+
+def _trace(model: Module, nin: int, ntargets: int, loss: Loss | None) -> tuple[Any, ...]:
+    """One sample's graph with leaf Values standing for its features and targets."""
+    xs = [Value(0.0, label=f"x{i}") for i in range(nin)]
+    ts = [Value(0.0, label=f"t{j}") for j in range(ntargets)]
+    outs = _outputs(model(xs))
+    sample_loss = loss(outs if len(outs) > 1 else outs[0], ts) if loss else outs[0]
+    return xs, ts, outs, sample_loss
+
+
+class _Scalar:
+    """Batch losses on the plain ``Value`` graph (micrograd's way)."""
+
+    def __init__(self, model: Module, loss: Loss, params: list[Value], l2: float) -> None:
+        self.model, self.loss, self.params, self.l2 = model, loss, params, l2
+
+    def _total(self, X: np.ndarray, T: np.ndarray) -> tuple[Any, np.ndarray]:
+        """The batch's mean loss plus the penalty, and the outputs' values."""
+        outputs = [_outputs(self.model(row)) for row in X.tolist()]
+        losses = [self.loss(out if len(out) > 1 else out[0], t if len(t) > 1 else t[0])
+                  for out, t in zip(outputs, T.tolist())]
+        values = np.array([[o.data for o in out] for out in outputs])
+        total = mean(losses)
+        if self.l2:
+            total = total + l2_penalty(self.params, self.l2)
+        return total, values
+
+    def step(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+        """Loss and outputs for a batch, leaving d(loss)/d(param) in each ``.grad``."""
+        total, outputs = self._total(X, T)
+        for p in self.params:
+            p.grad = 0.0
+        total.backward()
+        return total.data, outputs
+
+    def evaluate(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+        """Loss and outputs for a batch, without gradients."""
+        with no_grad():
+            total, outputs = self._total(X, T)
+        return total.data, outputs
+
+
+class _Batched:
+    """Batch losses from the compiled numpy program of one sample's graph."""
+
+    def __init__(self, model: Module, loss: Loss, params: list[Value], l2: float,
+                 nin: int, ntargets: int) -> None:
+        from engine.batch import compile_batch
+
+        xs, ts, outs, sample_loss = _trace(model, nin, ntargets, loss)
+        self.params = params
+        self.program = compile_batch(sample_loss, inputs=xs + ts, params=params, outputs=outs)
+        # the penalty depends on parameters only: a program with no inputs, run once a step
+        self.penalty = (compile_batch(l2_penalty(params, l2), inputs=[], params=params)
+                        if l2 else None)
+
+    def step(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+        """Loss and outputs for a batch, leaving d(loss)/d(param) in each ``.grad``."""
+        result = self.program(np.hstack([X, T]), grad=True, reduction="mean")
+        assert result.grads is not None  # asked for with grad=True
+        total, grads = result.loss, result.grads
+        if self.penalty is not None:
+            penalty = self.penalty(np.empty((1, 0)), grad=True)
+            total, grads = total + penalty.loss, grads + penalty.grads
+        for p, g in zip(self.params, grads.tolist()):
+            p.grad = g
+        return total, result.outputs
+
+    def evaluate(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
+        """Loss and outputs for a batch, without gradients."""
+        result = self.program(np.hstack([X, T]), grad=False, reduction="mean")
+        total = result.loss
+        if self.penalty is not None:
+            total += self.penalty(np.empty((1, 0)), grad=False).loss
+        return total, result.outputs
+
+
+def fit(
+    model: Module,
+    X: Any,
+    y: Any,
+    *,
+    loss: str | Loss = "hinge",
+    optimizer: str | Optimizer = "sgd",
+    lr: float | Schedule = 0.1,
+    steps: int = 100,
+    batch_size: int | None = None,
+    l2: float = 0.0,
+    validation: tuple[Any, Any] | None = None,
+    batched: bool = False,
+    seed: Seed = None,
+    progress: bool = True,
+) -> dict[str, list[float]]:
+    """Train ``model`` on samples ``X`` (n, nin) with labels ``y`` (n,) for
+    ``steps`` optimizer steps, and return the history.
+
+    * ``loss``: "hinge" (labels ±1 or 0/1), "bce" (0/1), "softmax" (class
+      numbers, one output per class), "mse", or a :class:`nn.losses.Loss`;
+      each step minimises the batch mean plus ``l2 * sum(p * p)``.
+    * ``optimizer``: "sgd", "adam" or an :class:`nn.optim.Optimizer` over
+      the model's parameters; ``lr`` a number or a schedule ``k -> lr``
+      (e.g. ``nn.schedules.linear(1.0, 0.1, 100)``, micrograd's demo).
+    * ``batch_size``: None for the whole set each step, else a random
+      minibatch per step drawn with ``seed`` (None: numpy's global generator,
+      as micrograd's demo does).
+    * ``validation``: ``(X_val, y_val)`` to score after every step.
+    * ``batched``: run the compiled numpy program instead of the scalar graph
+      (same results, much faster; needs ``engine.batch``).
+
+    Returns ``{"loss": [...], "accuracy": [...]}`` with one entry per step
+    (computed before that step's update, as micrograd's demo prints them), plus
+    ``"val_loss"`` and ``"val_accuracy"`` for the same weights when
+    ``validation`` is given. Losses include the L2 penalty.
+    """
+    nin = _nin(model)
+    X, y = _samples(X, y, nin, "fit")
+    rule = get_loss(loss)
+    nout = _nout(model, nin)
+    T = rule.encode(y, nout)
+    params = model.parameters()
+    _check_settings(steps, batch_size, l2)
+    schedule = as_schedule(lr)
+    opt = _optimizer(optimizer, params, schedule(0))
+    held_out = None
+    if validation is not None:
+        X_val, y_val = _samples(*validation, nin, "fit validation")
+        held_out = (X_val, y_val, rule.encode(y_val, nout))
+    if batched and not batching_available():
+        raise RuntimeError("fit: batched=True needs engine.batch, which this engine lacks")
+    engine = (_Batched(model, rule, params, float(l2), nin, T.shape[1]) if batched
+              else _Scalar(model, rule, params, float(l2)))
+    minibatches = _generator(seed) if batch_size is not None and batch_size < len(y) else None
+
+    history: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    if held_out is not None:
+        history.update(val_loss=[], val_accuracy=[])
+    bar = _progress_bar()(range(steps), desc="training", unit="step", disable=not progress)
+    for k in bar:
+        if minibatches is not None:  # micrograd's way: a random subset each step
+            chosen = minibatches.permutation(len(y))[:batch_size]
+            Xb, yb, Tb = X[chosen], y[chosen], T[chosen]
+        else:
+            Xb, yb, Tb = X, y, T
+        total, outputs = engine.step(Xb, Tb)
+        accuracy = rule.accuracy(outputs, yb)
+        history["loss"].append(float(total))
+        history["accuracy"].append(accuracy)
+        if held_out is not None:
+            val_loss, val_outputs = engine.evaluate(held_out[0], held_out[2])
+            history["val_loss"].append(float(val_loss))
+            history["val_accuracy"].append(rule.accuracy(val_outputs, held_out[1]))
+        opt.lr = schedule(k)
+        opt.step()
+        bar.set_postfix(loss=f"{total:.4f}", acc=f"{accuracy:.1%}", refresh=False)
+    bar.close()
+    return history
+
+
+def _check_settings(steps: Any, batch_size: Any, l2: Any) -> None:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"fit: steps must be an integer >= 0, got {steps!r}")
+    if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+        raise ValueError(f"fit: batch_size must be a positive integer or None, "
+                         f"got {batch_size!r}")
+    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not l2 >= 0:
+        raise ValueError(f"fit: l2 must be a number >= 0, got {l2!r}")
+
+
+def _optimizer(optimizer: str | Optimizer, params: list[Value], lr: float) -> Optimizer:
+    if isinstance(optimizer, Optimizer):
+        return optimizer
+    if isinstance(optimizer, str) and optimizer in OPTIMIZERS:
+        return OPTIMIZERS[optimizer](params, lr=lr)
+    raise ValueError(f"fit: unknown optimizer {optimizer!r}; choose one of "
+                     f"{', '.join(OPTIMIZERS)} or pass an nn.optim.Optimizer")
+
+
+def predict(model: Module, X: Any, batched: bool | None = None) -> np.ndarray:
+    """The model's outputs for every row of ``X``: shape (n,) for a model with
+    one output, else (n, nout). No graph is kept. ``batched`` (default: when
+    ``engine.batch`` exists) runs the compiled numpy program."""
+    nin = _nin(model)
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1 and nin == 1:
+        X = X.reshape(-1, 1)
+    if X.ndim != 2 or X.shape[1] != nin:
+        raise ValueError(f"predict: X must have shape (n, {nin}), got {X.shape}")
+    if batched is None:
+        batched = batching_available() and len(X) > 1
+    if batched and len(X):
+        from engine.batch import compile_batch
+
+        xs, _, outs, first = _trace(model, nin, 0, None)
+        program = compile_batch(first, inputs=xs, params=model.parameters(), outputs=outs)
+        values = np.asarray(program(X, grad=False).outputs, dtype=float)
+    else:
+        with no_grad():
+            values = np.array([[o.data for o in _outputs(model(row))] for row in X.tolist()])
+        values = values.reshape(len(X), -1)
+    return values[:, 0] if values.shape[1] == 1 else values
+
+
