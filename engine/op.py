@@ -95,19 +95,17 @@ class Op:
         return f"<op {self.name} ({self.symbol}), {self.arity} input(s)>"
 
     def __call__(self, *args: Any) -> Any:
-        """Apply the op: floats in, float out; any ``Value`` in, ``Value`` out."""
+        """Apply the op: floats in, float out; any ``Value`` in, ``Value`` out;
+        any numpy array in (and no Value), an array out (see ``on_arrays``)."""
         if len(args) != self.arity:
             raise TypeError(f"{self.name}: takes {self.arity} argument(s), got {len(args)}")
         for arg in args:
             if isinstance(arg, Value):
                 return self.apply(*[as_operand(a, self.name) for a in args])
-        try:
-            xs = [to_float(a, self.name) for a in args]
-        except TypeError:
-            if any(_is_array(a) for a in args):
+        for arg in args:
+            if _is_array(arg):
                 return self.on_arrays(*args)
-            raise
-        return self.evaluate(*xs)
+        return self.evaluate(*[to_float(a, self.name) for a in args])
 
     def on_arrays(self, *xs: Any) -> Any:
         """The op element-wise on numpy arrays (broadcast together), with IEEE
