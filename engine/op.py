@@ -249,7 +249,10 @@ def define_op(
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"define_op: name must be an identifier, got {name!r}")
     if name in REGISTRY:
-        raise ValueError(f"define_op: an op named {name!r} already exists")
+        raise ValueError(
+            f"define_op: an op named {name!r} already exists; pick another name, or "
+            f"`del engine.REGISTRY[{name!r}]` first to redefine your own op"
+        )
     if not callable(forward):
         raise TypeError(f"define_op({name!r}): forward must be callable, got {forward!r}")
     derivatives = tuple(derivatives)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import numbers
 import random
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
 
-from engine import REGISTRY, Op, Value, name_scope
+from engine import REGISTRY, Op, Value, current_scope, name_scope
 from nn.init import draw_weights, make_rng
 from nn.module import Module
 
@@ -104,8 +105,9 @@ class Neuron(Module):
         self._act = activation_op(self.activation)
         self.nonlin = self._act is not None
         weights = draw_weights(init, self.nin, fan_out, make_rng(seed))
-        self.w = [Value(wi, label=f"w{i}") for i, wi in enumerate(weights)]
-        self.b = Value(0.0, label="b")
+        with _scope_if_top_level("neuron"):
+            self.w = [Value(wi, label=f"w{i}") for i, wi in enumerate(weights)]
+            self.b = Value(0.0, label="b")
 
     def __call__(self, x: Any) -> Value:
         """The neuron's output for one sample ``x`` (``nin`` numbers or Values)."""
@@ -138,9 +140,10 @@ class Layer(Module):
         self.nout = _check_size(nout, "Layer nout")
         rng = make_rng(seed)
         self.neurons = []
-        for j in range(self.nout):
-            with name_scope(f"neurons.{j}"):
-                self.neurons.append(Neuron(self.nin, fan_out=self.nout, seed=rng, **kwargs))
+        with _scope_if_top_level("layer"):
+            for j in range(self.nout):
+                with name_scope(f"neurons.{j}"):
+                    self.neurons.append(Neuron(self.nin, fan_out=self.nout, seed=rng, **kwargs))
 
     def __call__(self, x: Any) -> Value | list[Value]:
         """Every neuron's output for one sample ``x``."""
@@ -254,3 +257,10 @@ def build(config: Any) -> Module:
         raise ValueError(f"build: architecture of type {kind} lacks {missing}") from None
     except TypeError as error:
         raise ValueError(f"build: bad architecture {config!r:.200}: {error}") from None
+
+
+def _scope_if_top_level(name: str) -> AbstractContextManager[None]:
+    """``name_scope(name)`` for a module made on its own, so its parameters
+    still carry a scope (drawings style scoped leaves as parameters); inside
+    a bigger module, the scope that module set is enough."""
+    return name_scope(name) if not current_scope() else nullcontext()

@@ -57,11 +57,13 @@ def test_frames_show_partial_gradients_and_leave_the_graph_alone():
     assert "#dc2626" in drawing.source and "step" in drawing.source
 
 
-def test_indexing_show_and_errors():
+def test_indexing_show_and_errors(monkeypatch):
     *_, out = _graph()
     steps = backprop_steps(out)
     assert steps[-1].source == steps[len(steps) - 1].source
-    assert steps.show(0).source == steps[0].source
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    assert steps.show(0) is None and shown[0].source == steps[0].source
     with pytest.raises(IndexError, match="out of range"):
         steps[len(steps)]
     with pytest.raises(TypeError, match="frame index"):

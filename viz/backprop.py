@@ -143,15 +143,17 @@ class BackpropSteps:
             caption=f"{frame.caption}  ({i + 1}/{len(self)})",
         )
 
-    def show(self, i: int) -> GraphDrawing:
-        """Display frame ``i`` in IPython/Jupyter (if running there) and return it."""
+    def show(self, i: int) -> None:
+        """Display frame ``i`` in IPython/Jupyter (``steps[i]`` returns it instead)."""
         drawing = self[i]
         try:
             from IPython.display import display
         except ImportError:
-            return drawing
+            raise ImportError(
+                "BackpropSteps.show needs IPython (Jupyter); use steps[i] to get the drawing "
+                "and steps[i].render(...) to save it"
+            ) from None
         display(drawing)
-        return drawing
 
     def widget(self) -> Any:
         """An ipywidgets slider over the frames (requires ``pip install ipywidgets``)."""
