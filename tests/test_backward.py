@@ -4,8 +4,7 @@ adding over every path, repeated passes, kinks and very deep graphs."""
 from __future__ import annotations
 
 import math
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -222,16 +221,6 @@ def test_stepping_a_topological_order_by_hand_matches_backward():
 
 
 # -- depth ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def default_recursion_limit() -> Iterator[None]:
-    previous = sys.getrecursionlimit()
-    sys.setrecursionlimit(1000)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(previous)
 
 
 @pytest.mark.slow

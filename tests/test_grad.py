@@ -4,8 +4,6 @@ differentiable gradients (``create_graph=True``) for higher derivatives."""
 from __future__ import annotations
 
 import math
-import sys
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -149,16 +147,6 @@ def test_newton_steps_converge_on_a_one_dimensional_function():
     assert abs(4 * root**3 - 6 * root + 1) < 1e-12
     assert 12 * root**2 - 6 > 0  # a minimum
     assert math.isclose(root, 1.1309, abs_tol=1e-4)
-
-
-@pytest.fixture
-def default_recursion_limit() -> Iterator[None]:
-    previous = sys.getrecursionlimit()
-    sys.setrecursionlimit(1000)
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(previous)
 
 
 @pytest.mark.slow
