@@ -193,6 +193,7 @@ class MLP(Module):
             raise ValueError(f"MLP nouts: expected a non-empty list of layer sizes, got {nouts!r}")
         sizes = [_check_size(nin, "MLP nin")] + [_check_size(n, "MLP layer size") for n in nouts]
         if isinstance(activation, str):
+            activation_op(activation)  # checked even when there is no hidden layer
             activations = [activation] * (len(nouts) - 1) + [output_activation]
         else:
             activations = list(activation)
