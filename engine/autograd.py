@@ -73,7 +73,8 @@ def local_step(node: Value) -> None:
 
 def _push(node: Value, g: float) -> None:
     """Add ``g`` times each local derivative of ``node`` into its inputs'
-    ``.grad``. Constants are skipped: their gradient is never read."""
+    ``.grad``. Constants are skipped: their gradient is never read. A
+    gradient that would stop being finite is refused, naming the op."""
     if g == 0.0:
         return
     fn = node._fn
@@ -83,33 +84,44 @@ def _push(node: Value, g: float) -> None:
             (x,) = node._children
             if type(x) is not Constant:
                 (d,), (t,) = fn.derivatives, fn.takes_output
-                _add_grad(x, g * (d if t is None else d(x._data, out) if t else d(x._data)), node)
+                total = x._grad + g * (d if t is None else d(x._data, out) if t else d(x._data))
+                if total - total != 0.0:
+                    raise _overflow(fn, total)
+                x._grad = total
         elif fn.arity == 2:
             a, b = node._children
             xa, xb = a._data, b._data
             (da, db), (ta, tb) = fn.derivatives, fn.takes_output
             if type(a) is not Constant:
-                local = da if ta is None else da(xa, xb, out) if ta else da(xa, xb)
-                _add_grad(a, g * local, node)
+                total = a._grad + g * (da if ta is None else da(xa, xb, out) if ta else da(xa, xb))
+                if total - total != 0.0:
+                    raise _overflow(fn, total)
+                a._grad = total
             if type(b) is not Constant:
-                local = db if tb is None else db(xa, xb, out) if tb else db(xa, xb)
-                _add_grad(b, g * local, node)
+                total = b._grad + g * (db if tb is None else db(xa, xb, out) if tb else db(xa, xb))
+                if total - total != 0.0:
+                    raise _overflow(fn, total)
+                b._grad = total
         else:
             xs = [c._data for c in node._children]
             for child, d, t in zip(node._children, fn.derivatives, fn.takes_output):
                 if type(child) is not Constant:
-                    _add_grad(child, g * (d if t is None else d(*xs, out) if t else d(*xs)), node)
+                    total = child._grad + g * (d if t is None else d(*xs, out) if t else d(*xs))
+                    if total - total != 0.0:
+                        raise _overflow(fn, total)
+                    child._grad = total
     except (ArithmeticError, ValueError) as error:
+        if isinstance(error, _GradientOverflow):
+            raise
         raise _derivative_error(error, node) from None
 
 
-def _add_grad(child: Value, amount: float, node: Value) -> None:
-    """child.grad += amount, refusing to store a gradient that is not finite
-    (the error names the op whose derivative overflowed)."""
-    total = child._grad + amount
-    if total - total != 0.0:
-        raise OverflowError(f"gradient through {node._fn.name} overflowed to {total}")
-    child._grad = total
+class _GradientOverflow(OverflowError):
+    """A gradient that would no longer be a finite float."""
+
+
+def _overflow(fn: Any, total: float) -> _GradientOverflow:
+    return _GradientOverflow(f"gradient through {fn.name} overflowed to {total}")
 
 
 def grad(

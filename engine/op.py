@@ -131,7 +131,8 @@ class Op:
     def apply(self, *children: Value) -> Value:
         """Apply the op to ``Value`` nodes and return the new node (a plain
         leaf inside ``no_grad``)."""
-        return new_node(self.evaluate(*[c._data for c in children]), children, self)
+        constant = all(type(c) is Constant for c in children)
+        return new_node(self.evaluate(*[c._data for c in children]), children, self, constant)
 
     # The two hot paths of the engine: every Value operator lands in one.
 
@@ -144,7 +145,7 @@ class Op:
             raise _named(error, self, (data,)) from None
         if type(result) is not float or result - result != 0.0:
             result = _checked(result, self, (data,))
-        return new_node(result, (x,), self)
+        return new_node(result, (x,), self, type(x) is Constant)
 
     def binary(self, a: Value, b: Value) -> Value:
         """``apply`` for two operands, without the generic argument handling."""
@@ -155,7 +156,7 @@ class Op:
             raise _named(error, self, (xa, xb)) from None
         if type(result) is not float or result - result != 0.0:
             result = _checked(result, self, (xa, xb))
-        return new_node(result, (a, b), self)
+        return new_node(result, (a, b), self, type(a) is Constant and type(b) is Constant)
 
 
 def _is_array(x: Any) -> bool:
@@ -164,23 +165,18 @@ def _is_array(x: Any) -> bool:
     return numpy is not None and isinstance(x, numpy.ndarray)
 
 
-def new_node(data: float, children: tuple[Value, ...], fn: Op) -> Value:
+def new_node(data: float, children: tuple[Value, ...], fn: Op, constant: bool) -> Value:
     """A node holding ``data`` that ``fn`` made from ``children``.
 
     A plain leaf when recording is off (``no_grad``); a :class:`Constant`
-    when every input is a constant, so that numbers stay numbers (the
+    when every input is a ``constant``, so that numbers stay numbers (the
     ``2 - 1`` inside a derivative of ``x ** 2`` is no variable to
     differentiate by)."""
     recording, scope = STATE.get()
-    kind: type[Value] = Constant
-    for child in children:
-        if type(child) is not Constant:
-            kind = Value
-            break
-    node = _new_value(kind)
+    node = _new_value(Constant if constant else Value)
     node._data = data
     node._grad = 0.0
-    if recording and kind is Value:
+    if recording and not constant:
         node._children = children
         node._fn = fn
     else:
