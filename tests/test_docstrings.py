@@ -13,11 +13,12 @@ import nn
 import viz
 from engine.testing import temporary_ops
 
-MODULES = ["engine", "nn", "viz"] + sorted(  # noqa: RUF005
+SUBMODULES = sorted(
     info.name
     for package in (engine, nn, viz)
     for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")
 )
+MODULES = ["engine", "nn", "viz", *SUBMODULES]
 
 
 @pytest.mark.parametrize("name", MODULES)
