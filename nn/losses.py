@@ -11,7 +11,6 @@ and how to score accuracy, so :func:`nn.fit` can take plain labels.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -78,10 +77,17 @@ def _logaddexp(a: Any, b: Any) -> Any:
 
 
 def logsumexp(values: Sequence[Scalar]) -> Any:
-    """``log(sum(exp(v)))`` over ``values`` without overflow."""
-    if len(values) == 0:
+    """``log(sum(exp(v)))`` over ``values`` without overflow.
+
+    Values are combined pairwise, as a balanced tree: the graph is only
+    log2(n) ``logaddexp`` deep, which batched mode runs in fewer steps."""
+    level = list(values)
+    if not level:
         raise ValueError("logsumexp: no values")
-    return functools.reduce(_logaddexp, values)
+    while len(level) > 1:
+        paired = [_logaddexp(a, b) for a, b in zip(level[::2], level[1::2])]
+        level = paired + level[len(paired) * 2:]
+    return level[0]
 
 
 def softmax_cross_entropy(logits: Sequence[Scalar], target: Sequence[Any]) -> Any:
