@@ -9,7 +9,9 @@ compared are timed side by side, interleaved).
    SGD with lr = 1.0 - 0.9 k / 100, 100 full-batch steps.
 2. Digits: MLP(64, [32, 10]), softmax cross-entropy, one epoch of forward + backward
    (full batch, and minibatches of 128), against the same MLP written in numpy.
-3. Compile time, memory, and how a call grows with batch size and model width.
+3. Fixed costs: a call on one sample, an L2 penalty program (no inputs, 2,410
+   parameters), and the part of every call that reads the parameters' ``.data``.
+4. Compile time, memory, and how a call grows with batch size and model width.
 """
 
 from __future__ import annotations
@@ -291,7 +293,42 @@ def bench_digits() -> None:
           f"steps in {fmt(compiled)} (trace + plan).\n")
 
 
-# -- 3. compile time, memory, scaling --------------------------------------------------
+# -- 3. fixed costs ---------------------------------------------------------------------
+
+
+def bench_fixed_costs() -> None:
+    X, T = digits_data()
+    batch = np.hstack([X, T])
+    program, params, _ = digits_program(DIGITS_SIZES)
+    l2: Any = 1e-4 * sum(p * p for p in params)
+    penalty = compile_batch(l2, inputs=[], params=params)
+    reference = NumpyMLP(params, DIGITS_SIZES)
+    no_sample = np.empty((1, 0))
+    rows: list[tuple[str, Callable[[], Any], Callable[[], Any] | None]] = [
+        ("digits MLP(64, [32, 10]) softmax loss, batch of 1",
+         partial(program, batch[:1]), partial(reference.loss_and_grads, X[:1], T[:1])),
+        ("digits MLP(64, [32, 10]) softmax loss, batch of 128",
+         partial(program, batch[:128]), partial(reference.loss_and_grads, X[:128], T[:128])),
+        (f"L2 penalty `1e-4 * sum(p * p)`, {len(params):,} params, no inputs "
+         f"({penalty.stats.shared_steps} shared steps)", partial(penalty, no_sample), None),
+        (f"reading the {len(params):,} parameters' `.data` into a vector (inside every "
+         f"call above)", program._plan.shared.forward, None),  # the digits shared part
+    ]
+    print("### Fixed costs of a call (forward + backward)\n")
+    print("| call | glassgrad batched | hand-written numpy |")
+    print("|---|---|---|")
+    for name, ours, theirs in rows:
+        a, b = [], []
+        for _ in range(15):  # interleaved, so both see the same machine load
+            a.append(median_time(ours, 15))
+            if theirs is not None:
+                b.append(median_time(theirs, 15))
+        numpy_time = fmt(statistics.median(b)) if b else ""
+        print(f"| {name} | {fmt(statistics.median(a))} | {numpy_time} |")
+    print()
+
+
+# -- 4. compile time, memory, scaling --------------------------------------------------
 
 
 def peak_memory(function: Callable[[], Any]) -> int:
@@ -339,6 +376,7 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}\n")
     bench_moons(args.full)
     bench_digits()
+    bench_fixed_costs()
     bench_scaling()
 
 

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 
 from engine.batch.plan import Plan, make_plan
+from engine.batch.shared import SharedValues
+from engine.batch.steps import all_finite, index_of
 from engine.value import Value
 
 __all__ = ["BatchProgram", "BatchResult", "ProgramStats", "compile_batch"]
@@ -49,7 +51,9 @@ class ProgramStats:
     depth: int
     """Longest chain of steps."""
     shared: int
-    """Nodes that depend on no sample (replayed once per call, on floats)."""
+    """Nodes that depend on no sample (run once per call, as a batch of one)."""
+    shared_steps: int
+    """Numpy steps computing the shared values the per-sample steps read."""
 
 
 class BatchProgram:
@@ -62,16 +66,16 @@ class BatchProgram:
         self.params = params
         self.outputs = outputs
         self._loss_row = plan.row_of[loss]
-        self._output_rows = [plan.row_of[o] for o in outputs]
-        self._materialized_rows = np.array([r for r, _ in plan.materialized], dtype=np.intp)
-        self._materialized_sources = np.array([s for _, s in plan.materialized], dtype=np.intp)
+        self._output_rows = index_of([plan.row_of[o] for o in outputs])
         self._tables_of_thread = threading.local()
 
     @property
     def stats(self) -> ProgramStats:
         """Node, row, step and depth counts of this program."""
         p = self._plan
-        return ProgramStats(p.node_count, p.rows, len(p.steps), p.depth, len(p.shared.index))
+        shared_steps = len(p.shared.plan.steps) if p.shared.plan is not None else 0
+        return ProgramStats(p.node_count, p.rows, len(p.steps), p.depth, len(p.shared.index),
+                            shared_steps)
 
     def __repr__(self) -> str:
         s = self.stats
@@ -87,13 +91,11 @@ class BatchProgram:
                 f"BatchProgram: reduction must be 'mean' or 'sum', got {reduction!r}")
         data = self._check_batch(batch)
         plan = self._plan
-        size = data.shape[0]
-        shared = plan.shared.values()
-        V, G = self._tables(size)
+        V, G = self._tables(data.shape[0])
         V[: plan.input_count] = data.T
-        V[self._materialized_rows] = shared[self._materialized_sources, None]
         with np.errstate(all="ignore"):
-            saved = [step.forward(V, shared) for step in plan.steps]
+            shared = plan.shared.forward()
+            saved = plan.forward(V, shared.vector)
             losses = V[self._loss_row].copy()
             loss = float(losses.sum() if reduction == "sum" else losses.mean())
             outputs = V[self._output_rows].T.copy()
@@ -110,20 +112,14 @@ class BatchProgram:
             self._tables_of_thread.tables = tables
         return tables
 
-    def _backward(self, V: np.ndarray, G: np.ndarray, shared: np.ndarray, saved: list[Any],
-                  reduction: str) -> np.ndarray:
+    def _backward(self, V: np.ndarray, G: np.ndarray, shared: SharedValues,
+                  saved: list[Any], reduction: str) -> np.ndarray:
         G.fill(0.0)
         G[self._loss_row] = 1.0 / V.shape[1] if reduction == "mean" else 1.0
-        shared_grad = np.zeros(len(shared))
-        for step, kept in zip(reversed(self._plan.steps), reversed(saved)):
-            if step.needs_backward:
-                step.backward(V, G, shared_grad, kept)
-        np.add.at(shared_grad, self._materialized_sources,
-                  G[self._materialized_rows].sum(axis=1))
+        shared_grad = self._plan.backward(V, G, saved)
         grads = self._plan.shared.param_grads(shared, shared_grad)
-        bad = np.flatnonzero(~np.isfinite(grads))
-        if len(bad):
-            k = int(bad[0])
+        if not all_finite(grads):
+            k = int(np.flatnonzero(~np.isfinite(grads))[0])
             raise OverflowError(
                 f"BatchProgram: the gradient of parameter {k} ({self.params[k]!r}) is "
                 f"{grads[k]}")
@@ -139,7 +135,7 @@ class BatchProgram:
             raise ValueError(
                 f"BatchProgram: batch must have shape (B, {n}) with B >= 1 (one column per "
                 f"input), got shape {data.shape}")
-        if not np.isfinite(data).all():
+        if not all_finite(data):
             sample, column = (int(k) for k in np.argwhere(~np.isfinite(data))[0])
             raise ValueError(
                 f"BatchProgram: batch sample {sample}, input {column} is {data[sample, column]}")

@@ -1,87 +1,95 @@
 """The shared part of a traced graph: nodes that depend on no sample (parameters,
 constants and what is computed from them only, e.g. a weight-decay term).
 
-They have one value per call, not one per sample, so they are replayed on plain
-floats with the ops' own float forward and derivatives, in topological order.
+They have one value per call, not one per sample. The computed ones that the batched
+steps read are planned like the per-sample part, as a program of their own run on a
+batch of ONE lane whose inputs are the parameters: ``sum(p * p for p in params)``
+becomes one element-wise step (every ``p * p``) and one fused sum, forward and
+backward, however many parameters there are.
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from engine.op import Op
 from engine.value import Value
 
-__all__ = ["SharedPart"]
+if TYPE_CHECKING:
+    from engine.batch.plan import Plan
+
+__all__ = ["SharedPart", "SharedValues"]
+
+class SharedValues(NamedTuple):
+    """The shared values of one call, and what their backward pass needs."""
+
+    vector: np.ndarray
+    """Every shared value, indexed like :attr:`SharedPart.index`, with 1.0 last."""
+    table: np.ndarray | None
+    """The value table of the shared plan (rows x 1), if there is one."""
+    saved: list[Any]
+    """What the shared plan's steps kept for backward."""
 
 
 class SharedPart:
     """Values (and gradients) of the shared nodes, as a vector indexed by :attr:`index`.
 
-    The vector has one extra last entry, always 1.0: the source of plain factors.
+    The parameters the graph uses come first in it, in the order given, and one extra
+    last entry is always 1.0: the source of plain factors. Parameters are read afresh
+    at every call; the ``computed`` nodes come from ``plan``, the shared plan, whose
+    inputs are those parameters; every other node keeps the value it was traced with.
     """
 
-    def __init__(self, nodes: Sequence[Value], params: Sequence[Value],
-                 depends_on_param: set[Value]) -> None:
-        self.index = {node: k for k, node in enumerate(nodes)}
+    def __init__(self, index: dict[Value, int], constants: np.ndarray,
+                 params: Sequence[Value], plan: Plan | None,
+                 computed: list[Value]) -> None:
+        self.index = index
+        self.constants = constants
+        self.constants.flags.writeable = False  # shared by every call: never written
         self.params = list(params)
-        self.present = [p for p in params if p in self.index]  # params the graph uses
-        self.slots = np.array([self.index[p] for p in self.present], dtype=np.intp)
-        self.positions = np.array([k for k, p in enumerate(params) if p in self.index],
+        self.present = [p for p in params if p in index]  # the params the graph uses
+        assert all(index[p] == k for k, p in enumerate(self.present)), "params come first"
+        self.positions = np.array([k for k, p in enumerate(params) if p in index],
                                   dtype=np.intp)
-        self.constants = np.array([node._data for node in nodes] + [1.0])
-        self.computed: list[tuple[int, Op, list[int], list[bool]]] = [
-            (self.index[node], node._fn, [self.index[c] for c in node._children],
-             [c in depends_on_param for c in node._children])
-            for node in nodes
-            if node._children and node in depends_on_param
-        ]
+        self.all_present = len(self.present) == len(self.params)
+        # struct packs a list of floats into doubles faster than numpy converts one
+        self.pack = struct.Struct(f"{len(self.present)}d").pack
+        self.plan = plan
+        self.computed_slots = np.array([index[n] for n in computed], dtype=np.intp)
+        self.computed_rows = (np.array([plan.row_of[n] for n in computed], dtype=np.intp)
+                              if plan is not None else np.zeros(0, dtype=np.intp))
 
-    def values(self) -> np.ndarray:
-        """Every shared value for the parameters' current ``.data`` (1.0 last)."""
-        values = self.constants.copy()
-        values[self.slots] = [p._data for p in self.present]
-        if self.computed:
-            floats = values.tolist()
-            for k, op, children, _ in self.computed:
-                floats[k] = op.evaluate(*[floats[c] for c in children])
-            values = np.array(floats)
-        return values
+    def forward(self) -> SharedValues:
+        """Every shared value for the parameters' current ``.data``."""
+        n = len(self.present)
+        if not n:
+            return SharedValues(self.constants, None, [])
+        data = np.frombuffer(self.pack(*[p._data for p in self.present]))  # the one loop
+        vector = self.constants.copy()
+        vector[:n] = data
+        if self.plan is None:
+            return SharedValues(vector, None, [])
+        V = np.empty((self.plan.rows, 1))
+        V[:n, 0] = data  # the shared plan's inputs are the params, in order
+        saved = self.plan.forward(V, self.plan.shared.forward().vector)
+        vector[self.computed_slots] = V[self.computed_rows, 0]
+        return SharedValues(vector, V, saved)
 
-    def param_grads(self, values: np.ndarray, grads: np.ndarray) -> np.ndarray:
-        """Push ``grads`` (d loss / d shared value, 1 extra last entry) back through the
-        computed shared nodes, and return the gradient of every parameter."""
-        if self.computed:
-            grads = np.array(self._through_computed(values.tolist(), grads.tolist()))
-        result = np.zeros(len(self.params))
-        result[self.positions] = grads[self.slots]
-        return result
-
-    def _through_computed(self, values: list[float], g: list[float]) -> list[float]:
-        for k, op, children, wanted in reversed(self.computed):
-            upstream = g[k]
-            if upstream == 0.0:
-                continue
-            xs = [values[c] for c in children]
-            out = values[k]
-            for c, d, t, want in zip(children, op.derivatives, op.takes_output, wanted):
-                if want:
-                    try:
-                        local = _local(d, t, xs, out)
-                    except (ArithmeticError, ValueError) as error:
-                        operands = ", ".join(repr(x) for x in xs)
-                        raise type(error)(
-                            f"{op.name}({operands}): derivative is undefined here: {error}"
-                        ) from None
-                    g[c] += upstream * local
-        return g
-
-
-def _local(derivative: Any, takes_output: bool | None, xs: list[float], out: float) -> float:
-    """One local derivative on floats: a constant, or the function called."""
-    if takes_output is None:
-        return float(derivative)
-    return float(derivative(*xs, out) if takes_output else derivative(*xs))
+    def param_grads(self, values: SharedValues, grads: np.ndarray) -> np.ndarray:
+        """The gradient of every parameter, given ``grads``: d loss / d shared value
+        (one extra last entry), pushed back through the shared plan."""
+        n = len(self.present)
+        result = grads[:n].copy()
+        if self.plan is not None and values.table is not None:
+            G = np.zeros_like(values.table)
+            G[self.computed_rows, 0] = grads[self.computed_slots]
+            self.plan.backward(values.table, G, values.saved)
+            result += G[:n, 0]
+        if self.all_present:
+            return result
+        everyone = np.zeros(len(self.params))
+        everyone[self.positions] = result
+        return everyone

@@ -1,13 +1,17 @@
 """The two kernels a batched program is made of, each running many nodes in one numpy call.
 
-Values live in a table ``V`` of shape (rows, batch): one row per node, one column per
-sample; gradients in a table ``G`` of the same shape. A step's outputs are one
-contiguous block of rows, so writing them is a slice assignment.
+Values live in a table ``V`` of shape (rows, lanes): one row per node, one column per
+lane (a batch sample, or the single lane of the shared part); gradients in a table
+``G`` of the same shape. A step's outputs are one contiguous block of rows, so
+writing them is a slice assignment.
 
 * :class:`Elementwise` — one op applied to many nodes at once (same op, same depth).
 * :class:`Linear` — many affine nodes at once (sums, differences, negations and
   products with a shared value, fused into trees): ``W @ V[inputs] + bias``, where
   ``W`` and ``bias`` are read from the shared values (parameters) at every call.
+
+Everything that does not change between calls (index arrays, where each coefficient
+goes in ``W``, weights made of constants only) is worked out when the step is made.
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ from engine.batch.arrays import array_derivative, array_forward, first_failing_l
 from engine.op import Op
 from engine.value import Value
 
-__all__ = ["Elementwise", "Index", "Linear", "Step", "index_of"]
+__all__ = ["Elementwise", "Index", "Linear", "Step", "all_finite", "index_of"]
 
 Index = Union[slice, np.ndarray]  # noqa: UP007 (a runtime alias on Python 3.10)
 """Rows of the table: a slice when they are consecutive, else an index array."""
+
+_sum = np.add.reduce
 
 
 def index_of(rows: Sequence[int]) -> Index:
@@ -36,9 +42,16 @@ def index_of(rows: Sequence[int]) -> Index:
     return np.array(rows, dtype=np.intp)
 
 
+def all_finite(values: np.ndarray) -> bool:
+    """Whether every element of ``values`` is finite. One summing pass usually decides
+    it (a sum is finite only if every term is); the element-wise check runs only when
+    the sum is not finite, which an overflowing sum of finite numbers can also cause."""
+    return math.isfinite(_sum(values, axis=None)) or bool(np.isfinite(values).all())
+
+
 def _add_into(table: np.ndarray, rows: Index, unique: bool, values: np.ndarray) -> None:
     """``table[rows] += values``, correct even when ``rows`` repeats a row."""
-    if isinstance(rows, slice) or unique:
+    if unique or isinstance(rows, slice):
         table[rows] += values
     else:
         np.add.at(table, rows, values)
@@ -48,16 +61,23 @@ def _is_unique(rows: Index) -> bool:
     return isinstance(rows, slice) or len(np.unique(rows)) == len(rows)
 
 
-def _not_finite(where: str, value: float, sample: int) -> ArithmeticError | ValueError:
+def _in_lane(lanes_are_samples: bool, sample: int) -> str:
+    """Where a failure happened, for a message: the batch sample, or nothing when the
+    single lane is the shared part (values that depend on no sample)."""
+    return f" in batch sample {sample}" if lanes_are_samples else ""
+
+
+def _not_finite(what: str, value: float, where: str) -> ArithmeticError | ValueError:
+    """The error for ``what`` having become ``value`` (inf: an overflow; nan: undefined)."""
     kind = OverflowError if math.isinf(value) else ValueError
-    return kind(f"{where} is {value} in batch sample {sample}")
+    return kind(f"{what} is {value}{where}")
 
 
 class Elementwise:
     """``op`` applied to ``len(nodes)`` nodes of the same depth in one call."""
 
     def __init__(self, op: Op, nodes: list[Value], out: slice, args: list[list[int]],
-                 wants_grad: list[bool]) -> None:
+                 wants_grad: list[bool], lanes_are_samples: bool = True) -> None:
         self.op = op
         self.nodes = nodes
         self.out = out
@@ -68,6 +88,7 @@ class Elementwise:
         self.derivatives = [array_derivative(op, i) if wanted else 0.0
                             for i, wanted in enumerate(wants_grad)]
         self.needs_backward = any(wants_grad)
+        self.lanes_are_samples = lanes_are_samples
 
     def forward(self, V: np.ndarray, shared: np.ndarray) -> None:
         """Compute this step's rows of ``V`` from its argument rows (returns nothing
@@ -77,7 +98,7 @@ class Elementwise:
             out = self.forward_fn(*xs)
         except (ArithmeticError, ValueError, TypeError):
             raise self._forward_error(xs) from None
-        if not np.isfinite(out).all():
+        if not all_finite(out):
             raise self._forward_error(xs)
         V[self.out] = out
 
@@ -90,11 +111,15 @@ class Elementwise:
         for i, derivative in enumerate(self.derivatives):
             if not self.wants_grad[i]:
                 continue
-            local = derivative if isinstance(derivative, float) else derivative(*xs, out)
+            try:
+                local = derivative if isinstance(derivative, float) else derivative(*xs, out)
+            except (ArithmeticError, ValueError) as error:  # a derivative run lane by lane
+                raise type(error)(
+                    f"{self.op.name}: derivative is undefined here: {error}") from None
             contribution = g * local
-            if not np.isfinite(contribution).all():
+            if not all_finite(contribution):
                 contribution = np.where(g == 0.0, 0.0, contribution)  # 0 * inf at unused nodes
-                if not np.isfinite(contribution).all():
+                if not all_finite(contribution):
                     raise self._backward_error(xs, i, contribution)
             _add_into(G, self.args[i], self.unique[i], contribution)
 
@@ -110,6 +135,8 @@ class Elementwise:
                 except (ArithmeticError, ValueError, TypeError):
                     pass
             sample, error = first_failing_lane(self.op, lanes)
+            if not self.lanes_are_samples:
+                return error
             return type(error)(f"batch sample {sample}: {error}")
         return ValueError(f"{self.op.name}: failed on arrays but on no single sample")
 
@@ -118,64 +145,77 @@ class Elementwise:
         shape = bad.shape
         point = ", ".join(repr(float(np.broadcast_to(x, shape)[j, sample])) for x in xs)
         return _not_finite(f"{self.op.name}({point}): gradient through input {i}",
-                           float(bad[j, sample]), sample)
+                           float(bad[j, sample]), _in_lane(self.lanes_are_samples, sample))
 
 
 class Linear:
-    """Affine nodes of the same depth: ``V[out] = W @ V[inputs] + bias`` in one product.
+    """Affine nodes of the same depth: ``V[out] = W @ V[inputs] (+ bias)`` in one product.
 
-    Each term ``(root, column, factor, source)`` puts ``factor * shared[source]`` into
-    ``W[root, column]``; each bias term ``(root, factor, source)`` adds the same into
-    ``bias[root]``. ``shared[-1]`` is 1.0, the source of plain number factors.
+    Each term ``(root, column, factor, source)`` adds ``factor * shared[source]`` into
+    ``W[root, column]``; ``shared[-1]`` is 1.0, the source of plain number factors.
+    When ``biased``, ``W`` has one more, last column: the constant terms (biases),
+    added to every lane as if multiplying a row of ones.
+
+    ``shared_want_grad`` says whether any source depends on a parameter: then ``W``
+    is read from the shared values at every call (a view of them, when the sources
+    are consecutive and fill ``W`` in order: an MLP layer), and backward sends
+    gradients into them. Otherwise ``W`` is built once, from ``constants``.
     """
 
-    def __init__(self, nodes: list[Value], out: slice, inputs: list[int],
-                 terms: list[tuple[int, int, float, int]],
-                 biases: list[tuple[int, float, int]], inputs_want_grad: bool,
-                 shared_want_grad: bool) -> None:
+    def __init__(self, nodes: list[Value], out: slice, inputs: list[int], biased: bool,
+                 terms: list[tuple[int, int, float, int]], inputs_want_grad: bool,
+                 shared_want_grad: bool, constants: np.ndarray,
+                 lanes_are_samples: bool = True) -> None:
         self.nodes = nodes
         self.out = out
         self.inputs = index_of(inputs)
-        self.shape = (len(nodes), len(inputs))
-        root, column, factor, source = (np.array(x) for x in zip(*terms)) if terms else (
-            np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.intp))
-        self.term_root = root.astype(np.intp)
-        self.term_column = column.astype(np.intp)
-        self.term_factor = factor.astype(float)
-        self.term_source = source.astype(np.intp)
-        self.pairs_unique = len(set(zip(root.tolist(), column.tolist()))) == len(terms)
-        b_root, b_factor, b_source = (np.array(x) for x in zip(*biases)) if biases else (
-            np.zeros(0, np.intp), np.zeros(0), np.zeros(0, np.intp))
-        self.bias_root = b_root.astype(np.intp)
-        self.bias_factor = b_factor.astype(float)
-        self.bias_source = b_source.astype(np.intp)
+        self.columns = len(inputs)  # of W, before the bias column
+        self.biased = biased
+        self.shape = (len(nodes), len(inputs) + biased)
+        width = self.shape[1]
+        terms = sorted(terms, key=lambda t: t[0] * width + t[1])  # W.ravel() order
+        self.sources = [s for *_, s in terms]
+        self.term_source = index_of(self.sources)
+        self.sources_unique = _is_unique(self.term_source)
+        self.term_position = np.array([r * width + c for r, c, _, _ in terms], dtype=np.intp)
+        self.term_factor = np.array([f for _, _, f, _ in terms], dtype=float)
+        self.unit_factors = bool(np.all(self.term_factor == 1.0))
+        # dense: each entry of W is exactly one term, in order (an MLP layer)
+        self.dense = np.array_equal(self.term_position, np.arange(self.shape[0] * width))
         self.inputs_want_grad = inputs_want_grad
         self.shared_want_grad = shared_want_grad
         self.needs_backward = inputs_want_grad or shared_want_grad
+        self.lanes_are_samples = lanes_are_samples
+        self.fixed: np.ndarray | None = None
+        if not shared_want_grad:
+            self.fixed = self.weights(constants)
 
-    def weights(self, shared: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``W`` and ``bias`` for the current shared values."""
-        W = np.zeros(self.shape)
-        coefficients = self.term_factor * shared[self.term_source]
-        if self.pairs_unique:
-            W[self.term_root, self.term_column] = coefficients
-        else:
-            np.add.at(W, (self.term_root, self.term_column), coefficients)
-        bias = np.bincount(self.bias_root, self.bias_factor * shared[self.bias_source],
-                           minlength=self.shape[0])
-        return W, bias
+    def weights(self, shared: np.ndarray) -> np.ndarray:
+        """``W`` for the current shared values."""
+        if self.fixed is not None:
+            return self.fixed
+        coefficients = shared[self.term_source]
+        if not self.unit_factors:
+            coefficients = coefficients * self.term_factor
+        if self.dense:
+            return coefficients.reshape(self.shape)
+        size = self.shape[0] * self.shape[1]
+        return np.bincount(self.term_position, coefficients, minlength=size
+                           ).reshape(self.shape)
 
     def forward(self, V: np.ndarray, shared: np.ndarray) -> np.ndarray:
         """Compute this step's rows of ``V``; return ``W`` for backward to reuse."""
-        W, bias = self.weights(shared)
-        out = W @ V[self.inputs]
-        out += bias[:, None]
-        if not np.isfinite(out).all():
+        W = self.weights(shared)
+        out = V[self.out]
+        if self.biased:
+            np.matmul(W[:, : self.columns], V[self.inputs], out=out)
+            out += W[:, self.columns:]
+        else:
+            np.matmul(W, V[self.inputs], out=out)
+        if not all_finite(out):
             j, sample = (int(k) for k in np.argwhere(~np.isfinite(out))[0])
-            node = self.nodes[j]
-            raise _not_finite(f"{node.op.name}: result (an affine combination)",
-                              float(out[j, sample]), sample)
-        V[self.out] = out
+            raise _not_finite(f"{self.nodes[j].op.name}: result (an affine combination)",
+                              float(out[j, sample]), _in_lane(self.lanes_are_samples, sample))
         return W
 
     def backward(self, V: np.ndarray, G: np.ndarray, shared_grad: np.ndarray,
@@ -184,14 +224,16 @@ class Linear:
         coefficients (summed over the batch by the products themselves)."""
         g = G[self.out]
         if self.inputs_want_grad:
-            G[self.inputs] += W.T @ g
+            G[self.inputs] += W[:, : self.columns].T @ g
         if self.shared_want_grad:
-            dW = g @ V[self.inputs].T
-            per_term = self.term_factor * dW[self.term_root, self.term_column]
-            per_bias = self.bias_factor * g.sum(axis=1)[self.bias_root]
-            size = len(shared_grad)
-            shared_grad += np.bincount(self.term_source, per_term, minlength=size)
-            shared_grad += np.bincount(self.bias_source, per_bias, minlength=size)
+            dW = np.empty(self.shape)
+            np.matmul(g, V[self.inputs].T, out=dW[:, : self.columns])
+            if self.biased:
+                np.add.reduce(g, axis=1, out=dW[:, self.columns])
+            per_term = dW.ravel() if self.dense else dW.ravel()[self.term_position]
+            if not self.unit_factors:
+                per_term = per_term * self.term_factor
+            _add_into(shared_grad, self.term_source, self.sources_unique, per_term)
 
 
 Step = Union[Elementwise, Linear]  # noqa: UP007
