@@ -121,31 +121,24 @@ class _Batched:
         from engine.batch import compile_batch
 
         xs, ts, outs, sample_loss = _trace(model, nin, ntargets, loss)
+        if l2:  # depends on no sample: the program computes it once per call
+            sample_loss = sample_loss + l2_penalty(params, l2)
         self.params = params
         self.program = compile_batch(sample_loss, inputs=xs + ts, params=params, outputs=outs)
-        # the penalty depends on parameters only: a program with no inputs, run once a step
-        self.penalty = (compile_batch(l2_penalty(params, l2), inputs=[], params=params)
-                        if l2 else None)
 
     def step(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
-        """Loss and outputs for a batch, leaving d(loss)/d(param) in each ``.grad``."""
+        """Loss and outputs for a batch, leaving d(loss)/d(param) in each ``.grad``.
+        The batch mean of (loss + penalty) is the mean loss plus the penalty."""
         result = self.program(np.hstack([X, T]), grad=True, reduction="mean")
         assert result.grads is not None  # asked for with grad=True
-        total, grads = result.loss, result.grads
-        if self.penalty is not None:
-            penalty = self.penalty(np.empty((1, 0)), grad=True)
-            total, grads = total + penalty.loss, grads + penalty.grads
-        for p, g in zip(self.params, grads.tolist()):
+        for p, g in zip(self.params, result.grads.tolist()):
             p.grad = g
-        return total, result.outputs
+        return result.loss, result.outputs
 
     def evaluate(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
         """Loss and outputs for a batch, without gradients."""
         result = self.program(np.hstack([X, T]), grad=False, reduction="mean")
-        total = result.loss
-        if self.penalty is not None:
-            total += self.penalty(np.empty((1, 0)), grad=False).loss
-        return total, result.outputs
+        return result.loss, result.outputs
 
 
 def fit(
