@@ -2,9 +2,9 @@
 
 ``backward`` fills in ``.grad`` fields; ``grad`` returns gradients as new
 values and, with ``create_graph=True``, as differentiable graphs of their own
-(the route to second derivatives). Both walk one topological order built
-with an explicit stack, so a graph of any depth works at Python's default
-recursion limit.
+(the route to second derivatives). Both walk one topological order: an
+explicit stack finds the nodes and creation order sorts them, so a graph of
+any depth works at Python's default recursion limit.
 """
 
 from __future__ import annotations
@@ -193,7 +193,7 @@ def _accumulate(
             if child in grads:
                 total = grads[child] + total
             if type(total) is float and total - total != 0.0:
-                raise OverflowError(f"gradient through {fn.name} overflowed to {total}")
+                raise _overflow(fn, total)
             grads[child] = total
     return grads
 
