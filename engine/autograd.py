@@ -19,10 +19,10 @@ from engine.value import Constant, Value
 __all__ = ["backward", "grad", "reverse_topological_order", "topological_order"]
 
 
-def _reachable(root: Value) -> set[Value]:
-    """Every node ``root`` depends on, itself included (iterative)."""
-    seen = {root}
-    stack = [root]
+def _reachable(roots: tuple[Value, ...]) -> set[Value]:
+    """Every node the ``roots`` depend on, themselves included (iterative)."""
+    seen = set(roots)
+    stack = list(roots)
     while stack:
         for child in stack.pop()._children:
             if child not in seen:
@@ -34,19 +34,19 @@ def _reachable(root: Value) -> set[Value]:
 _creation = operator.attrgetter("_id")
 
 
-def topological_order(root: Value) -> list[Value]:
-    """Every node ``root`` depends on, inputs before the nodes made from
-    them, ``root`` last.
+def topological_order(root: Value, *more_roots: Value) -> list[Value]:
+    """Every node ``root`` (and any ``more_roots``) depends on, inputs before
+    the nodes made from them; a single ``root`` comes last.
 
     A node is always made after its inputs, so creation order is a
     topological order: no depth-first search (nor recursion) needed."""
-    return sorted(_reachable(root), key=_creation)
+    return sorted(_reachable((root, *more_roots)), key=_creation)
 
 
-def reverse_topological_order(root: Value) -> list[Value]:
-    """Every node ``root`` depends on, each before all of its inputs:
-    ``root`` first, leaves last. This is the order backward visits nodes."""
-    return sorted(_reachable(root), key=_creation, reverse=True)
+def reverse_topological_order(root: Value, *more_roots: Value) -> list[Value]:
+    """Every node ``root`` (and any ``more_roots``) depends on, each before all
+    of its inputs; leaves last. This is the order backward visits nodes."""
+    return sorted(_reachable((root, *more_roots)), key=_creation, reverse=True)
 
 
 def backward(root: Value) -> None:
@@ -110,9 +110,9 @@ def _push(node: Value, g: float) -> None:
                     if total - total != 0.0:
                         raise _overflow(fn, total)
                     child._grad = total
+    except _GradientOverflow:
+        raise
     except (ArithmeticError, ValueError) as error:
-        if isinstance(error, _GradientOverflow):
-            raise
         raise _derivative_error(error, node) from None
 
 

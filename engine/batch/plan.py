@@ -19,7 +19,6 @@ shared node, then 1.0.
 
 from __future__ import annotations
 
-import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from engine import ops
+from engine.autograd import topological_order
 from engine.batch.shared import SharedPart
 from engine.batch.steps import Elementwise, Linear, Step
 from engine.op import Op
@@ -84,17 +84,6 @@ class Plan:
         return shared_grad
 
 
-def _topological(roots: Sequence[Value]) -> list[Value]:
-    seen = set(roots)
-    stack = list(roots)
-    while stack:
-        for child in stack.pop()._children:
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return sorted(seen, key=operator.attrgetter("_id"))
-
-
 def _intercept(op: Op) -> float | None:
     """``op(0, ..., 0)`` if every local derivative of ``op`` is a constant (the op is
     affine), else None."""
@@ -112,7 +101,7 @@ def make_plan(roots: Sequence[Value], inputs: Sequence[Value], params: Sequence[
     to lane, gradients flow to ``params``, and every ``requested`` node gets a row.
     ``lanes_are_samples`` is False for the shared part's own plan, whose errors then
     name no batch sample."""
-    order = _topological(roots)
+    order = topological_order(*roots)
     per_sample: set[Value] = set(inputs)
     depends_on_param: set[Value] = set(params)
     fanout: dict[Value, int] = defaultdict(int)
