@@ -14,6 +14,8 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
+from engine import Value
+
 settings.register_profile(
     "ci",
     derandomize=True,
@@ -41,3 +43,13 @@ def default_recursion_limit() -> Iterator[None]:
         yield
     finally:
         sys.setrecursionlimit(previous)
+
+
+@pytest.fixture
+def million_deep_chain() -> tuple[Value, Value]:
+    """``(x, y)`` with y = -(-(...(-x))): x = 0.5 negated 1,000,000 times."""
+    x = Value(0.5)
+    y = x
+    for _ in range(1_000_000):
+        y = -y
+    return x, y

@@ -7,34 +7,13 @@ import random
 from itertools import pairwise
 
 import numpy as np
+from batch_reference import RTOL, assert_batched_equals_scalar, assert_close, scalar_reference
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from engine import Value, define_op, grad
+from engine import Value, define_op
 from engine.batch import compile_batch
 from engine.testing import Expression, expressions, temporary_ops
-
-RTOL = 1e-9
-
-
-def scalar_reference(build, batch, param_data, outputs=0):
-    """Per-sample losses, outputs and parameter gradients from the scalar engine."""
-    losses, outs, grads = [], [], []
-    for sample in batch:
-        xs = [Value(v) for v in sample]
-        ps = [Value(v) for v in param_data]
-        loss, extra = build(xs, ps)
-        losses.append(loss.data)
-        outs.append([o.data for o in extra])
-        grads.append([g.data for g in grad(loss, ps)] if ps else [])
-    return np.array(losses), np.array(outs).reshape(len(batch), outputs), np.array(grads)
-
-
-def assert_close(actual, expected):
-    expected = np.asarray(expected, dtype=float)
-    scale = 1.0 + np.abs(expected).max(initial=0.0)
-    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=RTOL * scale)
-
 
 # -- random graphs over every registered op ------------------------------------------
 
@@ -145,14 +124,7 @@ def test_mlps_match_the_scalar_engine(sizes, activation, size, seed, decay):
             loss = loss + decay * sum(p * p for p in ps)
         return loss, scores
 
-    losses, outs, grads = scalar_reference(build, batch, param_data, n_out)
-    xs = [Value(v) for v in batch[0]]
-    ps = [Value(v) for v in param_data]
-    loss, scores = build(xs, ps)
-    result = compile_batch(loss, inputs=xs, params=ps, outputs=scores)(batch)
-    assert_close(result.losses, losses)
-    assert_close(result.outputs, outs)
-    assert_close(result.grads, grads.mean(axis=0))
+    assert_batched_equals_scalar(build, batch, param_data, n_out)
 
 
 def test_parameter_updates_are_seen_between_calls():
@@ -215,14 +187,7 @@ def test_user_defined_ops_are_replayed_from_their_own_definitions():
 
         param_data = [0.8, 1.3]
         batch = [[0.5, -0.2], [1.2, 0.9], [-0.7, 0.4], [0.1, 2.0]]
-        losses, outs, grads = scalar_reference(build, batch, param_data, 1)
-        xs = [Value(v) for v in batch[0]]
-        ps = [Value(v) for v in param_data]
-        loss, extra = build(xs, ps)
-        result = compile_batch(loss, inputs=xs, params=ps, outputs=extra)(batch)
-    assert_close(result.losses, losses)
-    assert_close(result.outputs, outs)
-    assert_close(result.grads, grads.mean(axis=0))
+        assert_batched_equals_scalar(build, batch, param_data, 1)
 
 
 def test_stats_describe_the_program():

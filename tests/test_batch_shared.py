@@ -7,21 +7,13 @@ import math
 
 import numpy as np
 import pytest
+from batch_reference import RTOL, assert_close, scalar_reference
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from engine import Value, grad
 from engine.batch import compile_batch
 from engine.testing import Expression, expressions
-
-RTOL = 1e-9
-
-
-def assert_close(actual, expected):
-    expected = np.asarray(expected, dtype=float)
-    scale = 1.0 + np.abs(expected).max(initial=0.0)
-    np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=RTOL * scale)
-
 
 # -- random graphs: a deep shared expression feeding a per-sample one ---------------------
 
@@ -76,14 +68,9 @@ def test_deep_shared_parts_match_the_scalar_engine(case, reduction):
     program = compile_batch(loss, inputs=xs, params=ps, outputs=reported)
     event(f"shared steps: {min(program.stats.shared_steps, 3)}+")
 
-    losses, outs, grads, scalar_error = [], [], [], None
+    scalar_error = None
     try:
-        for sample_data in batch:
-            fresh = [Value(v) for v in shared.inputs]
-            sample_loss, sample_outs = build([Value(v) for v in sample_data], fresh)
-            losses.append(sample_loss.data)
-            outs.append([o.data for o in sample_outs])
-            grads.append([g.data for g in grad(sample_loss, fresh)])
+        losses, outs, grads = scalar_reference(build, batch, shared.inputs, len(reported))
     except (ArithmeticError, ValueError) as error:  # a nearby sample left a domain
         scalar_error = error
     data = np.array(batch).reshape(len(batch), len(xs))
@@ -96,7 +83,7 @@ def test_deep_shared_parts_match_the_scalar_engine(case, reduction):
     assert_close(result.losses, losses)
     assert_close(result.outputs, outs)
     assert math.isclose(result.loss, float(reduce(losses)), rel_tol=RTOL, abs_tol=RTOL)
-    assert_close(result.grads, reduce(np.array(grads), axis=0))
+    assert_close(result.grads, reduce(grads, axis=0))
 
 
 # -- an L2 penalty: a program with no inputs at all ---------------------------------------
