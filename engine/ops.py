@@ -27,6 +27,7 @@ __all__ = [
     "exp",
     "gelu",
     "log",
+    "maximum",
     "mul",
     "neg",
     "pow",
@@ -117,6 +118,20 @@ def _gelu(x: float) -> float:
     return 0.5 * x * (1.0 + math.erf(x * _SQRT_HALF))
 
 
+def _maximum(a: float, b: float) -> float:
+    return a if a >= b else b
+
+
+def _first_is_larger(a: Any, b: Any) -> Any:
+    """1 where a >= b else 0: d max(a, b)/da (ties go to a; branch-free, arrays too)."""
+    return (_data(a) >= _data(b)) * 1.0
+
+
+def _second_is_larger(a: Any, b: Any) -> Any:
+    """1 where b > a else 0: d max(a, b)/db."""
+    return (_data(b) > _data(a)) * 1.0
+
+
 def _power_base_partial(a: Any, b: Any) -> Any:
     """d(a**b)/da = b * a**(b - 1); 0 at a = b = 0, where a**(b - 1) is undefined."""
     x, e = _data(a), _data(b)
@@ -199,3 +214,6 @@ softplus: Op = define_op("softplus", _softplus, [lambda x: sigmoid(x)], "softplu
                      array_forward=_softplus_arrays, doc="log(1 + e ** x), without overflow")
 abs: Op = define_op("abs", math.fabs, [_sign], "abs", domains=[_NONZERO],
                  array_forward=_ufunc("fabs"), doc="|x|; abs'(0) = 0")
+maximum: Op = define_op("maximum", _maximum, [_first_is_larger, _second_is_larger], "max",
+                    array_forward=_ufunc("maximum"),
+                    doc="max(a, b); a tie passes the gradient to a (softmax shifts use it)")

@@ -283,6 +283,3 @@ def _accuracy(model: MLP, X: np.ndarray, y: np.ndarray, loss: str, batched: bool
     outputs = predict(model, X, batched=batched)
     return get_loss(loss).accuracy(outputs.reshape(len(X), -1), y)
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import nn
-from nn.cli import main
+from glassgrad.cli import main
 
 
 def run(capsys, *argv):
@@ -23,7 +23,7 @@ def run(capsys, *argv):
 
 def test_console_script_help():
     script = Path(sys.executable).with_name("glassgrad")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "nn.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "glassgrad"]
     done = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0
     assert "demo" in done.stdout and "train" in done.stdout

@@ -1,0 +1,6 @@
+"""``python -m glassgrad``: the same as the ``glassgrad`` command."""
+
+from glassgrad.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
