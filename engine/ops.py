@@ -178,6 +178,10 @@ sub: Op = define_op("sub", operator.sub, [1.0, -1.0], "-",
                 array_forward=_ufunc("subtract"), doc="a - b")
 mul: Op = define_op("mul", operator.mul, [lambda a, b: b, lambda a, b: a], "*",
                 array_forward=_ufunc("multiply"), doc="a * b")
+maximum: Op = define_op("maximum", _maximum, [_first_is_larger, _second_is_larger], "max",
+                    # it has a kink where a == b; domains are per input, so samples keep a > b
+                    domains=[_POSITIVE, Domain(high=0.0)], array_forward=_ufunc("maximum"),
+                    doc="max(a, b); a tie passes the gradient to a (softmax shifts use it)")
 neg: Op = define_op("neg", operator.neg, [-1.0], "neg", array_forward=_ufunc("negative"),
                 doc="-a")
 exp: Op = define_op("exp", math.exp, [lambda x, out: out], "exp", array_forward=_ufunc("exp"),
@@ -214,6 +218,3 @@ softplus: Op = define_op("softplus", _softplus, [lambda x: sigmoid(x)], "softplu
                      array_forward=_softplus_arrays, doc="log(1 + e ** x), without overflow")
 abs: Op = define_op("abs", math.fabs, [_sign], "abs", domains=[_NONZERO],
                  array_forward=_ufunc("fabs"), doc="|x|; abs'(0) = 0")
-maximum: Op = define_op("maximum", _maximum, [_first_is_larger, _second_is_larger], "max",
-                    array_forward=_ufunc("maximum"),
-                    doc="max(a, b); a tie passes the gradient to a (softmax shifts use it)")

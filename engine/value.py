@@ -9,11 +9,11 @@ defined once.
 from __future__ import annotations
 
 import itertools
-import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
 
+from engine.checks import to_float
 from engine.mode import STATE
 
 __all__ = ["Constant", "Value"]
@@ -21,25 +21,6 @@ __all__ = ["Constant", "Value"]
 next_id = itertools.count().__next__
 """Creation stamps: a node is always made after its inputs, so sorting by
 ``_id`` gives a topological order (thread-safe under the GIL)."""
-
-
-def to_float(x: Any, where: str) -> float:
-    """``x`` as a finite float, or a ``TypeError``/``ValueError`` that names
-    ``where`` and what was given. Accepts int, float and any real number type
-    (numpy scalars, fractions); rejects bool, complex, strings, containers."""
-    if type(x) is float or type(x) is int or (
-        isinstance(x, numbers.Real) and not isinstance(x, bool)
-    ):
-        try:
-            value = float(x)
-        except OverflowError:
-            too_large = f"{type(x).__name__} {x!r:.40} is too large for a float"
-            raise OverflowError(f"{where}: {too_large}") from None
-    else:
-        raise TypeError(f"{where}: expected a real number, got {type(x).__name__} {x!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: expected a finite number, got {x!r}")
-    return value
 
 
 class Value:

@@ -350,3 +350,15 @@ def test_constants_and_no_grad_nodes_carry_the_scope_too():
 def test_name_scope_rejects_bad_names(bad):
     with pytest.raises(ValueError, match="name_scope"):
         name_scope(bad)
+
+
+def test_maximum_passes_the_gradient_to_the_larger_input() -> None:
+    from engine import ops
+
+    a, b = Value(1.0), Value(3.0)
+    m = ops.maximum(a, b) * 2
+    m.backward()
+    assert (m.data, a.grad, b.grad) == (6.0, 0.0, 2.0)
+    c, d = Value(2.0), Value(2.0)
+    ops.maximum(c, d).backward()
+    assert (c.grad, d.grad) == (1.0, 0.0)  # a tie goes to the first input

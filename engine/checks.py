@@ -1,0 +1,46 @@
+"""The one family of input checks: finite real numbers, and short quotes of
+bad input for error messages. ``engine``, ``nn`` and ``viz`` all use these.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+__all__ = ["short_repr", "to_float"]
+
+QUOTE_LIMIT = 60
+"""How many characters of an offending value an error message quotes."""
+
+
+def short_repr(x: Any, limit: int = QUOTE_LIMIT) -> str:
+    """``repr(x)`` cut to ``limit`` characters (with ``...``), and never failing:
+    a huge int or a broken ``__repr__`` still gives a readable quote."""
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 200:
+        return f"an int of about {int(x.bit_length() * math.log10(2)) + 1} digits"
+    try:
+        text = repr(x)
+    except Exception:  # a user's __repr__ may raise anything
+        text = f"<{type(x).__name__} object>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def to_float(x: Any, where: str) -> float:
+    """``x`` as a finite float, or a ``TypeError``/``ValueError``/``OverflowError``
+    that names ``where`` and quotes what was given. Accepts int, float and any
+    real number type (numpy scalars, fractions); rejects bool, complex, strings,
+    containers."""
+    if type(x) is float or type(x) is int or (
+        isinstance(x, numbers.Real) and not isinstance(x, bool)
+    ):
+        try:
+            value = float(x)
+        except OverflowError:
+            raise OverflowError(f"{where}: {short_repr(x, 40)} is too large for a float") from None
+    else:
+        raise TypeError(
+            f"{where}: expected a real number, got {type(x).__name__} {short_repr(x)}")
+    if not math.isfinite(value):
+        raise ValueError(f"{where}: expected a finite number, got {short_repr(x)}")
+    return value
