@@ -44,14 +44,12 @@ def add_command(commands: Any) -> None:
                      help="sampling temperature, > 0; lower is tamer (default: %(default)s)")
     gpt.add_argument("--lr", type=_positive_float, default=0.01,
                      help="initial learning rate (default: %(default)s)")
-    gpt.add_argument("--n-embd", type=_positive_int, default=16,
-                     help="embedding size (default: %(default)s)")
-    gpt.add_argument("--n-head", type=_positive_int, default=4,
-                     help="attention heads (default: %(default)s)")
-    gpt.add_argument("--n-layer", type=_positive_int, default=1,
-                     help="Transformer layers (default: %(default)s)")
-    gpt.add_argument("--block-size", type=_positive_int, default=16,
-                     help="longest context in tokens (default: %(default)s)")
+    for flag, default, what in (("--n-embd", 16, "embedding size"),
+                                ("--n-head", 4, "attention heads"),
+                                ("--n-layer", 1, "Transformer layers"),
+                                ("--block-size", 16, "longest context in tokens")):
+        gpt.add_argument(flag, type=_positive_int, default=default,
+                         help=f"{what} (default: %(default)s)")
     gpt.add_argument("--seed", type=int, default=42,
                      help="seed for weights, name order and sampling (default: %(default)s)")
     gpt.add_argument("--save", default="glassgrad-gpt.json", metavar="PATH",
