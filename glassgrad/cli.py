@@ -1,4 +1,4 @@
-"""The ``glassgrad`` command: ``glassgrad demo`` and ``glassgrad train``.
+"""The ``glassgrad`` command: ``glassgrad demo``, ``glassgrad train`` and ``glassgrad gpt``.
 
 Bad arguments and failures print one line, ``glassgrad: error: ...``, and
 exit with status 2 — never a traceback.
@@ -140,6 +140,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--save", metavar="PATH",
                        help="write the trained model to PATH as JSON (load with nn.load)")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    from glassgrad import gpt
+
+    gpt.add_command(commands)
     return parser
 
 
@@ -150,6 +153,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _demo(args)
+        if args.command == "gpt":
+            from glassgrad import gpt
+
+            return gpt.run(args)
         return _train(args)
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")

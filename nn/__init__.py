@@ -12,9 +12,15 @@ Layer of [LinearNeuron(16)]
 337
 """
 
-from nn import datasets, init, losses, optim, schedules
+from nn import datasets, functional, init, losses, optim, schedules
+from nn.attention import CausalSelfAttention, KVCache
 from nn.datasets import load_digits, make_blobs, make_circles, make_moons, make_spirals, make_xor
-from nn.layers import MLP, Layer, Neuron, activation_op, build
+from nn.dropout import Dropout
+from nn.embedding import Embedding
+from nn.functional import log_softmax, softmax, step
+from nn.gpt import GPT, Block
+from nn.gpt_training import train_gpt
+from nn.layers import MLP, Layer, Linear, Neuron, activation_op, build
 from nn.losses import (
     Loss,
     binary_cross_entropy,
@@ -25,20 +31,34 @@ from nn.losses import (
     softmax_cross_entropy,
 )
 from nn.module import Module
+from nn.names import load_names
+from nn.norms import BatchNorm, LayerNorm, RMSNorm
 from nn.optim import SGD, Adam, Optimizer
 from nn.schedules import constant, cosine, linear
 from nn.serialization import load, save
+from nn.tokenizer import CharTokenizer
 from nn.train import batching_available, fit, predict
 
 __all__ = [
+    "GPT",
     "MLP",
     "SGD",
     "Adam",
+    "BatchNorm",
+    "Block",
+    "CausalSelfAttention",
+    "CharTokenizer",
+    "Dropout",
+    "Embedding",
+    "KVCache",
     "Layer",
+    "LayerNorm",
+    "Linear",
     "Loss",
     "Module",
     "Neuron",
     "Optimizer",
+    "RMSNorm",
     "activation_op",
     "batching_available",
     "binary_cross_entropy",
@@ -47,12 +67,15 @@ __all__ = [
     "cosine",
     "datasets",
     "fit",
+    "functional",
     "hinge",
     "init",
     "l2_penalty",
     "linear",
     "load",
     "load_digits",
+    "load_names",
+    "log_softmax",
     "logsumexp",
     "losses",
     "make_blobs",
@@ -65,5 +88,8 @@ __all__ = [
     "predict",
     "save",
     "schedules",
+    "softmax",
     "softmax_cross_entropy",
+    "step",
+    "train_gpt",
 ]

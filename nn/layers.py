@@ -13,15 +13,19 @@ import numbers
 import random
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from engine import REGISTRY, Op, Value, current_scope, name_scope
+from engine.checks import to_float
 from nn.init import draw_weights, make_rng
 from nn.module import Module
 
-__all__ = ["MLP", "MODULES", "Layer", "Neuron", "activation_op", "build"]
+__all__ = [
+    "MLP", "MODULES", "Layer", "Linear", "Neuron", "activation_op", "build", "prefixed",
+    "register_module",
+]
 
 LINEAR = "linear"
 
@@ -124,6 +128,11 @@ class Neuron(Module):
         """``{"type": "Neuron", "nin": ..., "activation": ...}``."""
         return {"type": "Neuron", "nin": self.nin, "activation": self.activation}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Neuron:
+        """A new ``Neuron`` with the architecture ``config``."""
+        return cls(config["nin"], activation=config["activation"], seed=0)
+
     def __repr__(self) -> str:
         return f"{_display_name(self.activation)}Neuron({len(self.w)})"
 
@@ -163,6 +172,11 @@ class Layer(Module):
         """``{"type": "Layer", "nin": ..., "nout": ..., "activation": ...}``."""
         return {"type": "Layer", "nin": self.nin, "nout": self.nout,
                 "activation": self.neurons[0].activation}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Layer:
+        """A new ``Layer`` with the architecture ``config``."""
+        return cls(config["nin"], config["nout"], activation=config["activation"], seed=0)
 
     def __repr__(self) -> str:
         return f"Layer of [{', '.join(str(n) for n in self.neurons)}]"
@@ -233,12 +247,94 @@ class MLP(Module):
         return {"type": "MLP", "nin": self.nin, "nouts": self.nouts,
                 "activation": [layer.neurons[0].activation for layer in self.layers]}
 
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> MLP:
+        """A new ``MLP`` with the architecture ``config``."""
+        return cls(config["nin"], config["nouts"], activation=config["activation"], seed=0)
+
     def __repr__(self) -> str:
         return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
 
 
-MODULES: dict[str, type[Module]] = {"Neuron": Neuron, "Layer": Layer, "MLP": MLP}
-"""The module types :func:`build` can rebuild from a saved architecture."""
+class Linear(Module):
+    """``y = W x (+ b)``: ``nout`` weighted sums of ``nin`` inputs and no
+    activation, the layer a Transformer is made of.
+
+    Weights are drawn from a normal distribution with standard deviation
+    ``std`` (0.08, as in Karpathy's microgpt), biases start at 0. Called on
+    one sample (``nin`` numbers or Values) it returns a list of ``nout``
+    Values. Parameters are named ``w.<out>.<in>`` and ``b.<out>``.
+    """
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        *,
+        bias: bool = True,
+        std: float = 0.08,
+        seed: int | random.Random | None = None,
+    ) -> None:
+        self.nin = _check_size(nin, "Linear nin")
+        self.nout = _check_size(nout, "Linear nout")
+        self.bias = bool(bias)
+        self.std = to_float(std, "Linear std")
+        rng = make_rng(seed) or random
+        with _scope_if_top_level("linear"):
+            self.w = [[Value(rng.gauss(0.0, self.std), label=f"w{o}.{i}") for i in range(self.nin)]
+                      for o in range(self.nout)]
+            self.b = [Value(0.0, label=f"b{o}") for o in range(self.nout)] if self.bias else []
+
+    def __call__(self, x: Any) -> list[Value]:
+        """The ``nout`` outputs for one sample ``x``."""
+        inputs = as_inputs(x, self.nin, repr(self))
+        outputs = []
+        for o, row in enumerate(self.w):
+            terms = [wi * xi for wi, xi in zip(row, inputs)]
+            total = self.b[o] if self.bias else terms.pop(0)
+            for term in terms:
+                total = total + term
+            outputs.append(total)
+        return outputs
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """``w.<out>.<in>`` for every weight, then ``b.<out>`` for every bias."""
+        weights = [(f"w.{o}.{i}", w) for o, row in enumerate(self.w) for i, w in enumerate(row)]
+        return weights + [(f"b.{o}", b) for o, b in enumerate(self.b)]
+
+    def config(self) -> dict[str, Any]:
+        """``{"type": "Linear", "nin": ..., "nout": ..., "bias": ...}``."""
+        return {"type": "Linear", "nin": self.nin, "nout": self.nout, "bias": self.bias}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Linear:
+        """A new ``Linear`` with the architecture ``config``."""
+        return cls(config["nin"], config["nout"], bias=config["bias"], seed=0)
+
+    def __repr__(self) -> str:
+        return f"Linear({self.nin}, {self.nout}{'' if self.bias else ', bias=False'})"
+
+
+MODULES: dict[str, Any] = {}
+"""The module types :func:`build` can rebuild from a saved architecture, by
+their config's ``"type"``; each has a ``from_config`` class method."""
+
+
+M = TypeVar("M")
+
+
+def register_module(cls: M) -> M:
+    """Class decorator: let :func:`build` (so ``nn.load``) rebuild ``cls`` from
+    its ``config()``, through its ``from_config`` class method."""
+    name = getattr(cls, "__name__", "")
+    if not callable(getattr(cls, "from_config", None)):
+        raise TypeError(f"register_module: {name} needs a from_config class method")
+    MODULES[name] = cls
+    return cls
+
+
+for _kind in (Neuron, Layer, MLP, Linear):
+    register_module(_kind)
 
 
 def build(config: Any) -> Module:
@@ -249,11 +345,8 @@ def build(config: Any) -> Module:
                          f"{', '.join(MODULES)}, got {config!r:.200}")
     kind = config["type"]
     try:
-        if kind == "MLP":
-            return MLP(config["nin"], config["nouts"], activation=config["activation"], seed=0)
-        if kind == "Layer":
-            return Layer(config["nin"], config["nout"], activation=config["activation"], seed=0)
-        return Neuron(config["nin"], activation=config["activation"], seed=0)
+        module: Module = MODULES[kind].from_config(config)
+        return module
     except KeyError as missing:
         raise ValueError(f"build: architecture of type {kind} lacks {missing}") from None
     except TypeError as error:
@@ -265,3 +358,9 @@ def _scope_if_top_level(name: str) -> AbstractContextManager[None]:
     still carry a scope (drawings style scoped leaves as parameters); inside
     a bigger module, the scope that module set is enough."""
     return name_scope(name) if not current_scope() else nullcontext()
+
+
+def prefixed(prefix: str, module: Module) -> list[tuple[str, Value]]:
+    """``module``'s named parameters, each name prefixed with ``prefix.``:
+    how a module lists the parameters of the modules inside it."""
+    return [(f"{prefix}.{name}", p) for name, p in module.named_parameters()]

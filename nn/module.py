@@ -29,6 +29,32 @@ class Module:
         """The module's output for one sample ``x``."""
         raise NotImplementedError(f"{type(self).__name__} does not define __call__")
 
+    training: bool = True
+    """Training mode (the default) or evaluation mode; see :meth:`train`."""
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and every module inside it in training mode (or,
+        with ``mode=False``, evaluation mode); returns the module. Dropout
+        drops and BatchNorm uses batch statistics only in training mode."""
+        for module in self.modules():
+            module.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode for the whole tree: ``train(False)``."""
+        return self.train(False)
+
+    def modules(self) -> list[Module]:
+        """This module and every module inside it (held in an attribute, or
+        in a list or tuple attribute), depth first."""
+        found: list[Module] = [self]
+        for attribute in vars(self).values():
+            items = attribute if isinstance(attribute, (list, tuple)) else [attribute]
+            for item in items:
+                if isinstance(item, Module):
+                    found.extend(item.modules())
+        return found
+
     def named_parameters(self) -> list[tuple[str, Value]]:
         """Every parameter with its dotted name, e.g. ``layers.0.neurons.2.w1``."""
         return []
