@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 __all__ = ["RenderError", "Renderer", "RendererNotFoundError", "find_renderer", "renderer", "run"]
 
-TIMEOUT_SECONDS = 300.0
+TIMEOUT_SECONDS = 120.0
 """A layout that takes longer than this is stopped with an error, not left hanging."""
 
 PURE_FORMATS = frozenset(
