@@ -40,7 +40,10 @@ NEGATIVE_GRAD = (33, 102, 172)  # blue
 POSITIVE_GRAD = (230, 97, 1)  # orange: blue/orange reads apart for colour-blind eyes too
 HIGHLIGHT = "#dc2626"
 FONT = "Helvetica"
-RANKDIRS = ("LR", "RL", "TB", "BT")
+RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
+DEEP_FROM = 12
+"""``rankdir='auto'`` draws left to right, or top to bottom once the longest
+path has this many ranks (a deep graph read left to right would not fit)."""
 CANVAS_INCHES = (16.0, 10.0)
 """The canvas budget: every drawing fits in 16 x 10 inches -- at most
 1,536 x 960 px as PNG (96 dpi) and 1,152 x 720 pt as SVG; larger layouts are
@@ -80,16 +83,29 @@ def grad_color(grad: float, largest: float) -> str:
 
 
 def _record(
-    node: Value, kind: str, grad: float, grad_fill: str | None, border: str | None
+    node: Value,
+    kind: str,
+    grad: float,
+    grad_fill: str | None,
+    border: str | None,
+    name: str | None = None,
+    steady: bool = False,
 ) -> str:
-    """The HTML-like ``label | data | grad`` table for one node."""
-    label = node.label or {"constant": "const", "input": "input"}.get(kind, "")
-    cells = [f'<td bgcolor="{KIND_COLORS[kind]}"><b>{html_text(label) or " "}</b></td>']
-    cells.append(f"<td>data {html_text(number(node.data))}</td>")
+    """The HTML-like ``label | data | grad`` table for one node. ``steady``
+    keeps its size the same whatever the gradient and highlight (frames of
+    one animation then share one layout)."""
+    label = name or node.label or {"constant": "const", "input": "input"}.get(kind, "")
+    line = ' color="black"' if steady else ""
+    cells = [f'<td{line} bgcolor="{KIND_COLORS[kind]}"><b>{html_text(label) or " "}</b></td>']
+    cells.append(f"<td{line}>data {html_text(number(node.data))}</td>")
     fill = f' bgcolor="{grad_fill}"' if grad_fill else ""
+    size = f'{line} width="120" height="24" fixedsize="true"' if steady else ""
     grad_text = "—" if kind == "constant" else number(grad)
-    cells.append(f"<td{fill}>grad {html_text(grad_text)}</td>")
-    frame = f' color="{border}" border="3"' if border else ' border="0"'
+    cells.append(f"<td{fill}{size}>grad {html_text(grad_text)}</td>")
+    if steady:
+        frame = f' color="{border or "white"}" border="3"'
+    else:
+        frame = f' color="{border}" border="3"' if border else ' border="0"'
     return (
         f'<<table{frame} cellborder="1" cellspacing="0" cellpadding="4">'
         f"<tr>{''.join(cells)}</tr></table>>"
@@ -146,7 +162,7 @@ def render_view(
     view: View,
     *,
     format: str = "svg",
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     params: Collection[Value] = (),
     color_grad: bool = False,
     legend: bool = True,
@@ -154,10 +170,15 @@ def render_view(
     highlight: Mapping[Value, str] | None = None,
     highlight_edges: Collection[tuple[Value, Value]] = (),
     caption: str | None = None,
+    names: Mapping[Value, str] | None = None,
 ) -> GraphDrawing:
     """Emit the DOT for a planned :class:`View` (used by ``draw_dot`` and the
-    backprop frames; ``grads`` overrides the nodes' ``.grad`` values)."""
+    backprop frames). ``grads`` overrides the nodes' ``.grad`` values;
+    ``names`` labels each record (and makes records a fixed size, so that
+    frames of one animation share a layout)."""
     dot = GraphDrawing(format=format)
+    if rankdir == "auto":
+        rankdir = "TB" if _ranks(view) >= DEEP_FROM else "LR"
     width, height = CANVAS_INCHES
     dot.attr(rankdir=rankdir, fontname=FONT, labelloc="t", labeljust="l", bgcolor="white",
              size=f"{width:g},{height:g}")
@@ -182,7 +203,8 @@ def render_view(
         kind = node_kind(node, root, params)
         kinds.add(kind)
         fill = grad_color(g, largest) if color_grad and kind != "constant" else None
-        dot.node(box, _record(node, kind, g, fill, highlight.get(node)))
+        name = names.get(node) if names is not None else None
+        dot.node(box, _record(node, kind, g, fill, highlight.get(node), name, names is not None))
         if node.op is not None:
             dot.node(f"{box}op", f"<{html_text(node.op.symbol)}>", shape="ellipse",
                      style="filled", fillcolor="#f3f4f6", fontsize="16", margin="0.03",
@@ -207,6 +229,15 @@ def render_view(
         left = '<br align="left"/>'
         dot.attr(label=f"<{left.join(html_text(n) for n in notes)}{left}>", fontsize="14")
     return dot
+
+
+def _ranks(view: View) -> int:
+    """How many ranks the longest path of shown boxes takes (ops count as one)."""
+    ranks: dict[str, int] = {}
+    for box in sorted(view.shown, key=_box_order):
+        own = 2 if _has_op(view, box) else 1
+        ranks[box] = own + max((ranks.get(c, 0) for c in view.inputs[box]), default=0)
+    return max(ranks.values(), default=0)
 
 
 def _box_order(box: str) -> tuple[str, int]:
@@ -253,7 +284,7 @@ within seconds or read on one canvas (``force=True`` is the explicit escape)."""
 def draw_dot(
     root: Value,
     format: str = "svg",
-    rankdir: str = "LR",
+    rankdir: str = "auto",
     *,
     params: Collection[Value] = (),
     color_grad: bool = False,
@@ -280,8 +311,9 @@ def draw_dot(
     ``max_nodes`` boxes; notes on the drawing say what is shown. At most
     :data:`MAX_EDGES_INTO_BOX` edges enter a box, and the canvas is at most
     :data:`CANVAS_INCHES` (1,536 x 960 px as PNG), so any graph draws in
-    seconds. ``collapse='neuron'|'layer'|depth`` merges by scope even for
-    small graphs, ``max_depth`` hides boxes further than that from the
+    seconds. ``rankdir='auto'`` draws left to right, or top to bottom for
+    deep graphs (see :data:`DEEP_FROM`). ``collapse='neuron'|'layer'|depth``
+    merges by scope even for small graphs, ``max_depth`` hides boxes further than that from the
     output, ``force=True`` draws every node (slow for big graphs).
     """
     if not isinstance(root, Value):
