@@ -54,12 +54,13 @@ def local_derivative(node: Value, child: Value) -> float:
     """d node / d child at the current data (summed over every argument
     position where ``child`` appears), from the op's own definition."""
     op = node.op
+    if op is None:
+        return 0.0
     xs = [c.data for c in node.children]
     total = 0.0
     for i, c in enumerate(node.children):
         if c is child:
-            d, takes_output = op.derivatives[i], op.takes_output[i]
-            value = d if takes_output is None else d(*xs, node.data) if takes_output else d(*xs)
+            value = op.local(i, xs, node.data)
             total += float(value.data if isinstance(value, Value) else value)
     return total
 

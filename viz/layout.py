@@ -225,9 +225,9 @@ def _chain_groups(
         count = sum(
             1 for n in chain for c in n.children if c not in members and type(c) is not Constant
         )
-        title = f"{_FOLDABLE[chain[0].op.symbol]} of {count:,} terms"
+        title = f"{_FOLDABLE[_symbol(chain[0])]} of {count:,} terms"
         if terms:
-            title += f" (each {terms[0].op.symbol})" if len({t.op for t in terms}) == 1 else ""
+            title += f" (each {_symbol(terms[0])})" if len({t.op for t in terms}) == 1 else ""
         everything = sorted(members | set(terms), key=position.__getitem__)
         result.append((("~chain", len(result)), Group(title, everything, chain[-1], "chain")))
     return result
@@ -348,3 +348,8 @@ def plan_view(
             f"the output and up to {MAX_NEW_INPUTS} inputs of each box, breadth first)"
         )
     return view
+
+
+def _symbol(node: Value) -> str:
+    """The drawing symbol of the op that made ``node`` ('' for a leaf)."""
+    return node.op.symbol if node.op is not None else ""
