@@ -91,9 +91,11 @@ def _made_by(node: Value) -> Op:
 
 
 def _intercept(op: Op) -> float | None:
-    """``op(0, ..., 0)`` if every local derivative of ``op`` is a constant (the op is
-    affine), else None."""
-    if op.arity == 0 or any(t is not None for t in op.takes_output):
+    """``op(0, ..., 0)`` if ``op`` is declared affine (``define_op(..., affine=True)``)
+    with constant local derivatives, else None. Affinity is never inferred:
+    constant derivatives alone (a straight-through rounding op) do not make an
+    op affine."""
+    if op.arity == 0 or not op.affine or any(t is not None for t in op.takes_output):
         return None
     try:
         return op.evaluate(*([0.0] * op.arity))
