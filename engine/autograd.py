@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.mode import enable_grad
-from engine.value import Constant, Value
+from engine.op import _bad_gradient, _derivative_error
+from engine.value import Value
 
 __all__ = ["backward", "grad", "reverse_topological_order", "topological_order"]
 
@@ -60,74 +61,16 @@ def backward(root: Value) -> None:
             node._grad = 0.0
     root._grad = 1.0 if root._children else root._grad + 1.0
     for node in order:
-        if node._fn is not None:
-            _push(node, node._grad)
-
-
-def local_step(node: Value) -> None:
-    """micrograd's ``_backward``: add node.grad times each local derivative
-    into the node's inputs. Does nothing for leaves."""
-    if node._fn is not None:
-        _push(node, node._grad)
-
-
-def _push(node: Value, g: float) -> None:
-    """Add ``g`` times each local derivative of ``node`` into its inputs'
-    ``.grad``. Constants are skipped: their gradient is never read. A
-    gradient that would stop being finite is refused, naming the op."""
-    if g == 0.0:
-        return
-    fn = node._fn
-    out = node._data
-    try:
-        if fn.arity == 1:
-            (x,) = node._children
-            if type(x) is not Constant:
-                (d,), (t,) = fn.derivatives, fn.takes_output
-                total = x._grad + g * (d if t is None else d(x._data, out) if t else d(x._data))
-                if total - total != 0.0:
-                    raise _overflow(fn, total)
-                x._grad = total
-        elif fn.arity == 2:
-            a, b = node._children
-            xa, xb = a._data, b._data
-            (da, db), (ta, tb) = fn.derivatives, fn.takes_output
-            if type(a) is not Constant:
-                total = a._grad + g * (da if ta is None else da(xa, xb, out) if ta else da(xa, xb))
-                if total - total != 0.0:
-                    raise _overflow(fn, total)
-                a._grad = total
-            if type(b) is not Constant:
-                total = b._grad + g * (db if tb is None else db(xa, xb, out) if tb else db(xa, xb))
-                if total - total != 0.0:
-                    raise _overflow(fn, total)
-                b._grad = total
-        else:
-            xs = [c._data for c in node._children]
-            for child, d, t in zip(node._children, fn.derivatives, fn.takes_output):
-                if type(child) is not Constant:
-                    total = child._grad + g * (d if t is None else d(*xs, out) if t else d(*xs))
-                    if total - total != 0.0:
-                        raise _overflow(fn, total)
-                    child._grad = total
-    except _GradientOverflow:
-        raise
-    except (ArithmeticError, ValueError) as error:
-        raise _derivative_error(error, node) from None
-
-
-class _GradientOverflow(OverflowError):
-    """A gradient that would no longer be a finite float."""
-
-
-def _overflow(fn: Any, total: float) -> _GradientOverflow:
-    return _GradientOverflow(f"gradient through {fn.name} overflowed to {total}")
+        op = node._fn
+        if op is not None:
+            op.push(node, node._grad)
 
 
 def grad(
-    output: Value, inputs: Sequence[Value], create_graph: bool = False
+    output: Value, inputs: Value | Sequence[Value], create_graph: bool = False
 ) -> list[Value]:
     """d(output)/d(input) for each of ``inputs``, leaving every ``.grad`` alone.
+    ``inputs`` may be one ``Value`` (the result is then a list of one).
 
     With ``create_graph=True`` each result is a node computed from the graph
     of ``output``, so it can be differentiated again (second derivatives,
@@ -136,7 +79,7 @@ def grad(
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
-    inputs = list(inputs)
+    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
     for x in inputs:
         if not isinstance(x, Value):
             raise TypeError(f"grad: inputs must be Values, got {type(x).__name__} {x!r}")
@@ -173,8 +116,8 @@ def _accumulate(
     ``Value`` graphs built by evaluating each derivative on the nodes."""
     grads: dict[Value, Any] = {output: 1.0}
     for node in order:
-        fn = node._fn
-        if fn is None or node not in grads or node not in needed:
+        op = node._fn
+        if op is None or node not in grads or node not in needed:
             continue
         g = grads[node]
         if type(g) is float and g == 0.0:
@@ -182,18 +125,18 @@ def _accumulate(
         children = node._children
         xs = list(children) if symbolic else [c._data for c in children]
         out = node if symbolic else node._data
-        for child, d, t in zip(children, fn.derivatives, fn.takes_output):
+        for i, child in enumerate(children):
             if child not in needed:
                 continue
             try:
-                local = d if t is None else d(*xs, out) if t else d(*xs)
-            except (ArithmeticError, ValueError) as error:
-                raise _derivative_error(error, node) from None
+                local = op.local(i, xs, out)
+            except Exception as error:
+                raise _derivative_error(error, node) from error
             total = _times(g, local)
             if child in grads:
                 total = grads[child] + total
-            if type(total) is float and total - total != 0.0:
-                raise _overflow(fn, total)
+            if (total - total != 0.0) if type(total) is float else not symbolic:
+                total = _bad_gradient(node, i, total)  # raises: not a finite float
             grads[child] = total
     return grads
 
@@ -205,9 +148,3 @@ def _times(g: Any, local: Any) -> Any:
     if type(g) is float and g == 1.0:
         return local
     return g * local
-
-
-def _derivative_error(error: BaseException, node: Value) -> BaseException:
-    fn = node._fn
-    operands = ", ".join(repr(c._data) for c in node._children)
-    return type(error)(f"{fn.name}({operands}): derivative is undefined here: {error}")

@@ -14,7 +14,7 @@ import math
 import operator
 from typing import Any
 
-from engine.op import Domain, Op, define_op, drawn_only
+from engine.op import Domain, Op, define_op, drawn_only, operator_method
 from engine.value import Value
 
 __all__ = [
@@ -153,6 +153,17 @@ def _power_exponent_partial(a: Any, b: Any, out: Any) -> Any:
     return numpy.where(zero, 0.0, out * log(numpy.where(zero, 1.0, x)))
 
 
+def _bell(x: Any, scale: float) -> Any:
+    """exp(-scale * x * x); exactly 0.0 (a constant) where that underflows, so
+    the derivatives of erf and gelu stay finite at any input (|x| > 40)."""
+    v = _data(x)
+    if isinstance(v, float):
+        return 0.0 if math.fabs(v) > 40.0 else exp(-scale * x * x)
+    import numpy  # arrays: element-wise
+
+    return numpy.exp(-scale * numpy.minimum(numpy.abs(x), 40.0) ** 2)
+
+
 def _sigmoid_arrays(x: Any) -> Any:
     import numpy
 
@@ -172,17 +183,18 @@ def _relu_arrays(x: Any) -> Any:
     return numpy.maximum(x, 0.0)
 
 
-add: Op = define_op("add", operator.add, [1.0, 1.0], "+",
+add: Op = define_op("add", operator.add, [1.0, 1.0], "+", affine=True,
                 array_forward=_ufunc("add"), doc="a + b")
-sub: Op = define_op("sub", operator.sub, [1.0, -1.0], "-",
+sub: Op = define_op("sub", operator.sub, [1.0, -1.0], "-", affine=True,
                 array_forward=_ufunc("subtract"), doc="a - b")
-mul: Op = define_op("mul", operator.mul, [lambda a, b: b, lambda a, b: a], "*",
-                array_forward=_ufunc("multiply"), doc="a * b")
+mul: Op = define_op("mul", operator.mul, [lambda a, b: b, lambda a, b: a], "*", affine=True,
+                array_forward=_ufunc("multiply"), doc="a * b (affine in each input)")
 maximum: Op = define_op("maximum", _maximum, [_first_is_larger, _second_is_larger], "max",
                     # it has a kink where a == b; domains are per input, so samples keep a > b
                     domains=[_POSITIVE, Domain(high=0.0)], array_forward=_ufunc("maximum"),
                     doc="max(a, b); a tie passes the gradient to a (softmax shifts use it)")
-neg: Op = define_op("neg", operator.neg, [-1.0], "neg", array_forward=_ufunc("negative"),
+neg: Op = define_op("neg", operator.neg, [-1.0], "neg", affine=True,
+                array_forward=_ufunc("negative"),
                 doc="-a")
 exp: Op = define_op("exp", math.exp, [lambda x, out: out], "exp", array_forward=_ufunc("exp"),
                 doc="e ** x")
@@ -207,14 +219,32 @@ sin: Op = define_op("sin", math.sin, [lambda x: cos(x)], "sin", array_forward=_u
                 doc="sine")
 cos: Op = define_op("cos", math.cos, [lambda x: -sin(x)], "cos", array_forward=_ufunc("cos"),
                 doc="cosine")
-erf: Op = define_op("erf", math.erf, [lambda x: _TWO_OVER_SQRT_PI * exp(-x * x)], "erf",
+erf: Op = define_op("erf", math.erf, [lambda x: _TWO_OVER_SQRT_PI * _bell(x, 1.0)], "erf",
                 doc="Gauss error function")
 gelu: Op = define_op(
     "gelu", _gelu,
-    [lambda x: 0.5 * (1.0 + erf(x * _SQRT_HALF)) + x * exp(-0.5 * x * x) * _ONE_OVER_SQRT_2PI],
+    [lambda x: 0.5 * (1.0 + erf(x * _SQRT_HALF)) + x * _bell(x, 0.5) * _ONE_OVER_SQRT_2PI],
     "GELU", doc="x * Φ(x), the exact (erf) Gaussian error linear unit",
 )
 softplus: Op = define_op("softplus", _softplus, [lambda x: sigmoid(x)], "softplus",
                      array_forward=_softplus_arrays, doc="log(1 + e ** x), without overflow")
 abs: Op = define_op("abs", math.fabs, [_sign], "abs", domains=[_NONZERO],
                  array_forward=_ufunc("fabs"), doc="|x|; abs'(0) = 0")
+
+
+def _attach_operators() -> None:
+    """Give ``Value`` its operators and methods, each generated from its op
+    (the forward inlined: these are the engine's forward hot path)."""
+    binary = {"add": "add", "sub": "sub", "mul": "mul", "truediv": "div", "pow": "pow"}
+    for dunder, name in binary.items():
+        op = globals()[name]
+        setattr(Value, f"__{dunder}__", operator_method(op))
+        setattr(Value, f"__r{dunder}__", operator_method(op, reflected=True))
+    for name in ("__neg__", "__abs__"):
+        setattr(Value, name, operator_method(neg if name == "__neg__" else abs))
+    for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "gelu", "softplus", "sin",
+                 "cos", "erf", "abs"):
+        setattr(Value, name, operator_method(globals()[name]))
+
+
+_attach_operators()

@@ -1,9 +1,16 @@
 """``Value``: one scalar node of a computation graph.
 
 A ``Value`` holds a finite float (``data``), the gradient of the latest
-backward pass (``grad``), and the nodes it was computed from. Its operators
-are thin bindings to the ops in :mod:`engine.ops`, where each op's maths is
-defined once.
+backward pass (``grad``), and the nodes it was computed from. This module is
+the bottom of the engine: it imports no other module of the engine's graph
+code. Its operators (``+``, ``*``, ``exp()`` ...) are generated from the op
+registry and attached by :mod:`engine.ops`, where each op's maths is defined
+once; ``backward`` calls into :mod:`engine.autograd` when it runs.
+
+Import order (made explicit, no cycle at import time)::
+
+    checks, mode  <-  value  <-  op  <-  ops (attaches Value's operators)
+                                  ^-----  autograd
 """
 
 from __future__ import annotations
@@ -11,16 +18,37 @@ from __future__ import annotations
 import itertools
 import numbers
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.checks import to_float
+from engine.checks import short_repr, to_float
 from engine.mode import STATE
+
+if TYPE_CHECKING:
+    from engine.op import Op
 
 __all__ = ["Constant", "Value"]
 
 next_id = itertools.count().__next__
 """Creation stamps: a node is always made after its inputs, so sorting by
 ``_id`` gives a topological order (thread-safe under the GIL)."""
+
+_new = object.__new__
+
+
+def fill(
+    node: Value, data: float, children: tuple[Value, ...], op: Op | None, label: str, scope: str
+) -> Value:
+    """THE node constructor: set every field of a freshly allocated ``node``
+    (``Value.__init__``, constants and every op's output all come through here).
+    ``data`` must already be a finite float."""
+    node._data = data
+    node._grad = 0.0
+    node._children = children
+    node._fn = op
+    node.label = label
+    node._scope = scope
+    node._id = next_id()
+    return node
 
 
 class Value:
@@ -35,7 +63,13 @@ class Value:
 
     __array_ufunc__ = None  # numpy defers to our reflected operators
 
-    _fn: Any  # the engine.Op that made this node, or None
+    _data: float
+    _grad: float
+    _children: tuple[Value, ...]  # the node's arguments (public: ``children``)
+    _fn: Op | None  # the op that made this node (public: ``op``); None for leaves
+    _id: int
+    _scope: str
+    label: str
 
     def __init__(
         self,
@@ -44,17 +78,16 @@ class Value:
         _op: str = "",
         label: str = "",
     ) -> None:
-        self._data = to_float(data, "Value")
-        self._grad = 0.0
         children = tuple(_children)
         for child in children:
             if not isinstance(child, Value):
                 raise TypeError(f"Value: _children must be Values, got {type(child).__name__}")
-        self._children = children
-        self._fn = _ops.drawn_only(str(_op)) if _op else None
-        self.label = label
-        self._scope = STATE.get().scope
-        self._id = next_id()
+        op = None
+        if _op:
+            from engine.op import drawn_only  # only for graphs built by hand
+
+            op = drawn_only(str(_op))
+        fill(self, to_float(data, "Value"), children, op, label, STATE.get().scope)
 
     # -- data, grad and graph structure ------------------------------------
 
@@ -65,7 +98,8 @@ class Value:
 
     @data.setter
     def data(self, value: float) -> None:
-        self._data = to_float(value, "Value.data")
+        self._data = value if type(value) is float and value - value == 0.0 else to_float(
+            value, "Value.data")
 
     @property
     def grad(self) -> float:
@@ -74,12 +108,8 @@ class Value:
 
     @grad.setter
     def grad(self, value: float) -> None:
-        self._grad = to_float(value, "Value.grad")
-
-    @property
-    def _prev(self) -> set[Value]:
-        """The nodes this one was computed from (a set, as in micrograd)."""
-        return set(self._children)
+        self._grad = value if type(value) is float and value - value == 0.0 else to_float(
+            value, "Value.grad")
 
     @property
     def children(self) -> tuple[Value, ...]:
@@ -87,14 +117,19 @@ class Value:
         return self._children
 
     @property
-    def _op(self) -> str:
-        """The symbol of the op that made this node ('' for leaves)."""
-        return self._fn.symbol if self._fn is not None else ""
+    def _prev(self) -> set[Value]:
+        """``children`` as a set, as in micrograd."""
+        return set(self._children)
 
     @property
-    def op(self) -> Any:
+    def op(self) -> Op | None:
         """The :class:`engine.Op` that made this node, or ``None`` for a leaf."""
         return self._fn
+
+    @property
+    def _op(self) -> str:
+        """The symbol of the op that made this node ('' for leaves), as in micrograd."""
+        return self._fn.symbol if self._fn is not None else ""
 
     @property
     def scope(self) -> str:
@@ -117,12 +152,24 @@ class Value:
         Iterative, so any depth works. Leaves accumulate across calls (like
         PyTorch); every other node holds the gradient of the latest pass.
         """
-        _autograd.backward(self)
+        from engine.autograd import backward  # autograd imports this module
+
+        backward(self)
 
     def _backward(self) -> None:
         """Push this node's ``grad`` one step down to its inputs (adding to
         their ``grad``), as micrograd's per-node closure does."""
-        _autograd.local_step(self)
+        if self._fn is not None:
+            self._fn.push(self, self._grad)
+
+    # -- copying and pickling ----------------------------------------------
+
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        """Pickle and copy without recursion (any depth): leaves by their fields,
+        a computed node as its whole graph in topological order (ops by name)."""
+        from engine.graphs import reduce_value  # iterative graph flattening
+
+        return reduce_value(self)
 
     # -- comparisons look at data; == and hash stay identity ---------------
 
@@ -138,104 +185,37 @@ class Value:
     def __ge__(self, other: Any) -> bool:
         return self._data >= _compare(other)
 
-    # -- arithmetic: bindings to engine.ops --------------------------------
+    # -- arithmetic: generated from the registry by engine.ops -------------
 
-    def __add__(self, other: Value | float) -> Value:
-        if not isinstance(other, Value):
-            other = as_operand(other, "add")
-        return _ops.add.binary(self, other)
+    if TYPE_CHECKING:  # the real methods are attached by engine.ops
 
-    def __radd__(self, other: float) -> Value:
-        return _ops.add.binary(as_operand(other, "add"), self)
-
-    def __sub__(self, other: Value | float) -> Value:
-        if not isinstance(other, Value):
-            other = as_operand(other, "sub")
-        return _ops.sub.binary(self, other)
-
-    def __rsub__(self, other: float) -> Value:
-        return _ops.sub.binary(as_operand(other, "sub"), self)
-
-    def __mul__(self, other: Value | float) -> Value:
-        if not isinstance(other, Value):
-            other = as_operand(other, "mul")
-        return _ops.mul.binary(self, other)
-
-    def __rmul__(self, other: float) -> Value:
-        return _ops.mul.binary(as_operand(other, "mul"), self)
-
-    def __truediv__(self, other: Value | float) -> Value:
-        if not isinstance(other, Value):
-            other = as_operand(other, "div")
-        return _ops.div.binary(self, other)
-
-    def __rtruediv__(self, other: float) -> Value:
-        return _ops.div.binary(as_operand(other, "div"), self)
-
-    def __pow__(self, other: Value | float) -> Value:
-        if not isinstance(other, Value):
-            other = as_operand(other, "pow")
-        return _ops.pow.binary(self, other)
-
-    def __rpow__(self, other: float) -> Value:
-        return _ops.pow.binary(as_operand(other, "pow"), self)
-
-    def __neg__(self) -> Value:
-        return _ops.neg.unary(self)
+        def __add__(self, other: Value | float) -> Value: ...
+        def __radd__(self, other: float) -> Value: ...
+        def __sub__(self, other: Value | float) -> Value: ...
+        def __rsub__(self, other: float) -> Value: ...
+        def __mul__(self, other: Value | float) -> Value: ...
+        def __rmul__(self, other: float) -> Value: ...
+        def __truediv__(self, other: Value | float) -> Value: ...
+        def __rtruediv__(self, other: float) -> Value: ...
+        def __pow__(self, other: Value | float) -> Value: ...
+        def __rpow__(self, other: float) -> Value: ...
+        def __neg__(self) -> Value: ...
+        def __abs__(self) -> Value: ...
+        def exp(self) -> Value: ...
+        def log(self) -> Value: ...
+        def sqrt(self) -> Value: ...
+        def tanh(self) -> Value: ...
+        def sigmoid(self) -> Value: ...
+        def relu(self) -> Value: ...
+        def gelu(self) -> Value: ...
+        def softplus(self) -> Value: ...
+        def sin(self) -> Value: ...
+        def cos(self) -> Value: ...
+        def erf(self) -> Value: ...
+        def abs(self) -> Value: ...
 
     def __pos__(self) -> Value:
         return self
-
-    def __abs__(self) -> Value:
-        return _ops.abs.unary(self)
-
-    def exp(self) -> Value:
-        """e ** self."""
-        return _ops.exp.unary(self)
-
-    def log(self) -> Value:
-        """Natural logarithm (self > 0)."""
-        return _ops.log.unary(self)
-
-    def sqrt(self) -> Value:
-        """Square root (self >= 0)."""
-        return _ops.sqrt.unary(self)
-
-    def tanh(self) -> Value:
-        """Hyperbolic tangent."""
-        return _ops.tanh.unary(self)
-
-    def sigmoid(self) -> Value:
-        """Logistic function 1 / (1 + e ** -self)."""
-        return _ops.sigmoid.unary(self)
-
-    def relu(self) -> Value:
-        """max(0, self); derivative 0 at 0."""
-        return _ops.relu.unary(self)
-
-    def gelu(self) -> Value:
-        """Gaussian error linear unit, exact (erf) form."""
-        return _ops.gelu.unary(self)
-
-    def softplus(self) -> Value:
-        """log(1 + e ** self), computed without overflow."""
-        return _ops.softplus.unary(self)
-
-    def sin(self) -> Value:
-        """Sine."""
-        return _ops.sin.unary(self)
-
-    def cos(self) -> Value:
-        """Cosine."""
-        return _ops.cos.unary(self)
-
-    def erf(self) -> Value:
-        """Gauss error function."""
-        return _ops.erf.unary(self)
-
-    def abs(self) -> Value:
-        """|self|; derivative 0 at 0."""
-        return _ops.abs.unary(self)
 
 
 class Constant(Value):
@@ -251,25 +231,16 @@ def as_operand(x: Any, op_name: str) -> Value:
     """``x`` itself if it is a ``Value``, else a new :class:`Constant`."""
     if isinstance(x, Value):
         return x
-    node = Constant.__new__(Constant)
-    node._data = to_float(x, op_name)
-    node._grad = 0.0
-    node._children = ()
-    node._fn = None
-    node.label = ""
-    node._scope = STATE.get().scope
-    node._id = next_id()
-    return node
+    return fill(_new(Constant), to_float(x, op_name), (), None, "", STATE.get().scope)
 
 
-def _compare(other: Any) -> float:
-    """The number a comparison with a ``Value`` looks at."""
+def _compare(other: Any) -> Any:
+    """The number a comparison with a ``Value`` looks at: compared exactly
+    (a huge int is fine); nan has no order, so it is refused."""
     if isinstance(other, Value):
         return other._data
     if isinstance(other, numbers.Real):
-        return float(other)
-    raise TypeError(f"cannot compare a Value with {type(other).__name__} {other!r}")
-
-
-from engine import autograd as _autograd  # noqa: E402  (cycle: they use Value)
-from engine import ops as _ops  # noqa: E402
+        if other != other:
+            raise ValueError("cannot compare a Value with nan: nan has no order")
+        return other
+    raise TypeError(f"cannot compare a Value with {type(other).__name__} {short_repr(other)}")

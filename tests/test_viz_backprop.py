@@ -99,3 +99,94 @@ def test_export_numbered_svgs_and_an_animated_gif(tmp_path):
     gif = steps.save_gif(tmp_path / "backprop.gif", seconds_per_frame=0.5)
     with Image.open(gif) as image:
         assert image.format == "GIF" and image.n_frames == len(steps)
+
+
+def _numeric_local(node, child, h=1e-6):
+    """d node / d child by central differences on the op's forward alone."""
+    def at(shift):
+        xs = [c.data + (shift if c is child else 0.0) for c in node.children]
+        return node.op.evaluate(*xs)
+    return (at(h) - at(-h)) / (2 * h)
+
+
+def _partial_backward(root, done):
+    """Gradients after the first ``done`` (node, input) steps of a backward
+    pass, computed here independently of the engine's autograd."""
+    grads = {root: 1.0}
+    steps = 0
+    for node in reversed(topological_order(root)):
+        if node.op is None:
+            continue
+        for child in dict.fromkeys(c for c in node.children if type(c) is Value):
+            if steps == done:
+                return grads
+            local = _numeric_local(node, child)
+            grads[child] = grads.get(child, 0.0) + local * grads.get(node, 0.0)
+            steps += 1
+    return grads
+
+
+def test_every_frame_matches_an_independent_partial_backward():
+    *_, out = _graph()
+    steps = backprop_steps(out)
+    first = steps.grads_at(0)
+    assert first == {out: 1.0}  # frame 0: only the output's gradient, nothing final
+    assert steps.grads_at(1)[out] == 1.0 and len(steps.grads_at(1)) == 2
+    for i in range(len(steps)):
+        expected = _partial_backward(out, i)
+        shown = steps.grads_at(i)
+        for node in topological_order(out):
+            assert shown.get(node, 0.0) == pytest.approx(expected.get(node, 0.0), abs=1e-6), i
+        frame = steps.frames[i]
+        if frame.source is not None:
+            assert frame.local == pytest.approx(_numeric_local(frame.source, frame.target), 1e-6)
+    source = steps[0].source
+    variables = [n for n in topological_order(out) if type(n) is Value]
+    assert "grad 1<" in source and source.count("grad 0<") == len(variables) - 1
+
+
+def test_captions_show_the_chain_rule_and_sums_at_shared_nodes():
+    _a, b, out = _graph()
+    steps = backprop_steps(out)
+    products = [f for f in steps.frames[1:]]
+    for frame in products:
+        added = frame.local * frame.upstream
+        assert f"= {frame.local:.4g} × {frame.upstream:.4g} = {added:.4g}" in frame.caption
+    shared = [f for f in steps.frames if f.target is b][-1]
+    assert "sum at shared node" in shared.caption and shared.caption.endswith(f"= {-4:g}")
+
+
+def test_every_node_is_named_once_and_the_name_is_drawn():
+    from engine import name_scope
+
+    with name_scope("layers.0"):
+        w0, w1 = Value(0.5, label="w"), Value(-0.5, label="w")
+    x = Value(2.0, label="x")
+    out = (w0 * x).relu() + (w1 * x).relu() + x * x
+    steps = backprop_steps(out)
+    names = list(steps._names.values())
+    assert len(names) == len(set(names))
+    source = steps[3].source
+    for name in names:
+        assert f"<b>{name}</b>" in source
+    assert any(n.startswith("layers.0.w (n") for n in names)
+
+
+def _positions(svg):
+    import re
+
+    return re.findall(r'<g id="node\d+" class="node">\s*<title>([^<]*)</title>\s*<polygon[^>]*'
+                      r'points="([^"]*)"', svg)
+
+
+def test_all_frames_share_one_layout(tmp_path):
+    import nn
+
+    model = nn.MLP(2, [4, 1], seed=0)
+    out = model([0.5, -1.0])
+    steps = backprop_steps(out)
+    paths = steps.save_svgs(tmp_path)
+    layouts = {tuple(_positions(p.read_text())) for p in paths}
+    assert len(layouts) == 1 and len(next(iter(layouts))) > 20
+    # memory: frames hold one number each, not a table of every gradient
+    assert all(len(vars(f)) == 6 for f in steps.frames) and not hasattr(steps, "_states_list")

@@ -10,6 +10,7 @@ import pytest
 
 from engine import Value, name_scope, topological_order
 from viz import GraphDrawing, draw_dot, node_kind
+from viz.dot import grad_color
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -49,9 +50,10 @@ def _mlp_like_graph(samples, sizes=(2, 16, 16, 1)):
 
 def test_micrograd_look_and_op_symbols_from_the_op():
     _a, _b, out = _expression()
-    drawing = draw_dot(out)
+    drawing = draw_dot(out, legend=False)
     assert isinstance(drawing, graphviz.Digraph) and isinstance(drawing, GraphDrawing)
     source = drawing.source
+    assert "legend" not in source and "legend" in draw_dot(out).source
     for node in topological_order(out):
         if node.op is not None:
             assert f"label=<{node.op.symbol}>" in source
@@ -97,11 +99,15 @@ def test_node_kinds_are_styled_apart():
         assert KIND_COLORS[kind] in source
 
 
-def test_gradient_colouring_shades_the_largest_gradient_most():
-    *_, out = _expression()
+def test_gradient_colouring_is_signed_with_a_key():
+    *_, out = _expression()  # a.grad = -3, b.grad = -4, out.grad = 1
     source = draw_dot(out, color_grad=True).source
-    assert 'bgcolor="#f97316">grad -4' in source  # b has the largest |grad|
-    assert "grad" in draw_dot(out).source and "#f97316" not in draw_dot(out).source
+    assert f'bgcolor="{grad_color(-4, 4)}">grad -4' in source  # the largest |grad|: full blue
+    assert grad_color(-4, 4) == "#2166ac" and grad_color(4, 4) == "#e66101"
+    assert grad_color(0, 4) == "#ffffff"
+    assert grad_color(-1, 4) != grad_color(1, 4)  # the sign shows
+    assert "grad colour (blue −, orange +)" in source
+    assert "#2166ac" not in draw_dot(out).source
 
 
 def test_bad_arguments_are_named():
@@ -118,24 +124,56 @@ def test_bad_arguments_are_named():
         draw_dot(out, params=[1.0])
 
 
-def test_large_graph_is_collapsed_automatically_and_renders():
+def _titles(source):
+    return re.findall(r"<b>([^<]*)</b>", source)
+
+
+def test_large_graph_is_merged_per_call_and_cut_to_the_budget():
     loss = _mlp_like_graph(samples=9)
     total = len(topological_order(loss))
     assert total > 5000
     drawing = draw_dot(loss)
     source = drawing.source
-    assert "merged by neuron scope" in source and f"{total:,} nodes" in source
-    assert len(re.findall(r"^\s*(\w+) \[", source, re.M)) < 150  # DOT nodes drawn
-    assert "nodes in layers.1.neurons.3" in source
-    svg = drawing.pipe("svg")
-    assert ET.fromstring(svg).tag == f"{SVG}svg"
+    assert f"{total:,} nodes; drawn: " in source and "max_nodes=40" in source
+    boxes = len(re.findall(r"^\s*[ng]\d+ \[label=<<table", source, re.M))
+    assert boxes <= 40
+    assert f"drawn: {boxes} boxes" in source  # the caption counts what is drawn
+    titles = _titles(source)
+    # samples stay apart: one box per call of a layer; parameters shared in their own box
+    assert "layers.1 (call 1 of 9)" in titles and "layers.1 (call 2 of 9)" in titles
+    assert "layers.1 parameters" in titles
+    # a whole sample is drawn from input to loss, not only the boxes nearest the output
+    assert "layers.0 (call 1 of 9)" in titles
+    assert ET.fromstring(drawing.pipe("svg")).tag == f"{SVG}svg"
+
+
+def test_merged_boxes_carry_the_numbers_in_index_order():
+    loss = _mlp_like_graph(samples=1)
+    loss.backward()
+    source = draw_dot(loss, collapse="neuron").source
+    titles = [t for t in _titles(source) if t.startswith("layers.0.neurons.")]
+    assert titles == [f"layers.0.neurons.{j}" for j in range(16)]  # 2 before 10
+    assert "out (ReLU)" in source and "dead ReLU" in source
+    # the output neuron's final + is inside its box
+    assert "layers.2.neurons.0" in _titles(source)
+    for node in topological_order(loss):
+        if node.scope.startswith("layers.2"):
+            assert not re.search(rf"\bn{topological_order(loss).index(node)} \[", source)
 
 
 def test_collapse_by_layer_and_by_depth():
     loss = _mlp_like_graph(samples=2)
-    by_layer = draw_dot(loss, collapse="layer").source
-    assert "nodes in layers.0<" in by_layer and "neurons" not in by_layer
-    assert draw_dot(loss, collapse=1).source.count("nodes in layers<") == 1
+    by_layer = _titles(draw_dot(loss, collapse="layer").source)
+    assert "layers.0 (call 1 of 2)" in by_layer and not any("neurons" in t for t in by_layer)
+    assert "layers (call 1 of 2)" in _titles(draw_dot(loss, collapse=1).source)
+
+
+def test_long_sums_fold_into_one_box():
+    params = [Value(0.1 * i) for i in range(337)]
+    penalty = 1e-4 * sum(p * p for p in params)
+    source = draw_dot(penalty).source
+    assert "sum of 337 terms (each *)" in _titles(source)
+    assert len(re.findall(r"^\s*[ng]\d+ \[label=<<table", source, re.M)) <= 40
 
 
 def test_graph_without_scopes_is_cut_to_the_budget_with_a_note():
@@ -163,3 +201,41 @@ def test_max_depth_cuts_and_force_draws_everything():
     forced = draw_dot(y, max_nodes=5, force=True).source
     assert len(re.findall(r"^\s*n\d+ \[label=<<table", forced, re.M)) == 21
     assert "hidden" not in forced
+
+
+def _random_dag(n, seed=0):
+    rng = random.Random(seed)
+    nodes = [Value(rng.uniform(-1, 1)) for _ in range(8)]
+    while len(nodes) < n:
+        a, b = rng.choice(nodes), rng.choice(nodes[-50:])
+        nodes.append(a * b if rng.random() < 0.5 else a + b)
+    return nodes[-1]
+
+
+def _png_size(png):
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def test_any_graph_fits_the_canvas_budget():
+    from engine import define_op
+
+    spread = define_op("spread", lambda *xs: sum(xs), [lambda *xs: 1.0] * 120, "Σ")
+    leaves = [Value(0.01 * i) for i in range(120)]
+    dense = [spread(*leaves)]
+    while len(dense) < 480:  # ~480 nodes, ~57,000 edges
+        dense.append(spread(*(dense[-1 - i % len(dense)] for i in range(120))))
+    for root in (_random_dag(3000), dense[-1], _mlp_like_graph(samples=3)):
+        drawing = draw_dot(root)
+        boxes = re.findall(r"^\s*[ng]\d+ \[label=<<table", drawing.source, re.M)
+        edges = re.findall(r"->", drawing.source)
+        assert len(boxes) <= 40 and len(edges) <= 40 * (8 + 2)  # inputs, op, hidden
+        svg = ET.fromstring(drawing.pipe("svg"))
+        assert float(svg.get("width").rstrip("pt")) <= 16 * 72 + 1
+        assert float(svg.get("height").rstrip("pt")) <= 10 * 72 + 1
+        width, height = _png_size(drawing.pipe("png"))
+        assert width <= 1536 and height <= 960
+
+
+def test_raised_max_nodes_is_refused_past_the_ceiling():
+    with pytest.raises(ValueError, match="max_nodes=5,000 is over 300"):
+        draw_dot(_random_dag(100), max_nodes=5000)

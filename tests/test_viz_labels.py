@@ -56,7 +56,7 @@ def test_numbers_are_compact():
 def test_any_label_renders_verbatim_without_injection(label):
     a = Value(1.0, label=label)
     b = Value(2.0, label="b")
-    drawing = draw_dot(a * b)
+    drawing = draw_dot(a * b, legend=False)
     svg = drawing.pipe("svg")
     # three records + one op node: nothing injected, nothing broken
     assert _node_count(svg) == 4

@@ -11,7 +11,9 @@ afterwards.
 from __future__ import annotations
 
 import io
+import itertools
 import os
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Any
 
 from engine import Constant, Value
 from engine.autograd import reverse_topological_order
-from viz.backend import run
+from viz.backend import run, run_many
 from viz.dot import render_view
 from viz.drawing import GraphDrawing
 from viz.files import atomic_path, write_atomic
@@ -30,25 +32,61 @@ __all__ = ["BackpropSteps", "Frame", "backprop_steps"]
 
 ACTIVE = "#f59e0b"  # the node passing its gradient on
 FILLED = "#dc2626"  # the input whose gradient was just filled in
+GIF_DPI = 72
 
 
 @dataclass(frozen=True)
 class Frame:
     """One step: ``target.grad`` just became ``grad`` through the edge from
-    ``source`` (None for the first frame, where the output's grad is set to 1)."""
+    ``source`` -- ``local`` (d source / d target) times ``upstream``
+    (``source.grad``). The first frame has ``source`` None: the output's
+    gradient is set to 1."""
 
     source: Value | None
     target: Value
     grad: float
     caption: str
+    local: float = 1.0
+    upstream: float = 1.0
 
 
-def _name(node: Value) -> str:
-    """How captions call a node: its label, else what made it and its data."""
-    if node.label:
-        return node.label
-    made = f"{node._fn.symbol} node" if node._fn is not None else "leaf"
-    return f"[{made} {number(node._data)}]"
+def local_derivative(node: Value, child: Value) -> float:
+    """d node / d child at the current data (summed over every argument
+    position where ``child`` appears), from the op's own definition."""
+    op = node.op
+    xs = [c.data for c in node.children]
+    total = 0.0
+    for i, c in enumerate(node.children):
+        if c is child:
+            d, takes_output = op.derivatives[i], op.takes_output[i]
+            value = d if takes_output is None else d(*xs, node.data) if takes_output else d(*xs)
+            total += float(value.data if isinstance(value, Value) else value)
+    return total
+
+
+def node_names(order: list[Value]) -> dict[Value, str]:
+    """A name for every node that no other node shares: its label, with as
+    much of its scope in front as it takes to tell it apart
+    (``neurons.1.w0``), or else its drawn id ``n<i>`` (``i`` is its position
+    in ``order``, as in the drawing's box ids)."""
+    names: dict[Value, str] = {}
+    depth = dict.fromkeys(order, 0)
+    pending = [n for n in order if n.label]
+    while pending:
+        for node in pending:
+            parts = node.scope.split(".") if node.scope else []
+            names[node] = ".".join([*parts[len(parts) - depth[node]:], node.label])
+        counts = Counter(names[node] for node in pending)
+        clashing = [n for n in pending if counts[names[n]] > 1]
+        pending = [n for n in clashing if n.scope and depth[n] < len(n.scope.split("."))]
+        for node in pending:
+            depth[node] += 1
+    counts = Counter(names.values())
+    for i, node in enumerate(order):
+        name = names.get(node, "")
+        if not name or counts[name] > 1:
+            names[node] = f"{name} (n{i})" if name else f"n{i}"
+    return names
 
 
 class BackpropSteps:
@@ -58,9 +96,13 @@ class BackpropSteps:
     itself in Jupyter), ``steps.frames[i]`` its data, ``steps.show(i)``
     displays it, ``steps.save_svgs(folder)`` and ``steps.save_gif(path)``
     export them, and ``steps.widget()`` gives a slider (needs ipywidgets).
+
+    Every frame uses one layout (only colours and numbers change), and
+    only one gradient per frame is stored: memory grows with the number of
+    frames plus the number of nodes, not their product.
     """
 
-    def __init__(self, root: Value, *, rankdir: str = "LR", max_nodes: int = 200) -> None:
+    def __init__(self, root: Value, *, rankdir: str = "auto", max_nodes: int = 200) -> None:
         if not isinstance(root, Value):
             raise TypeError(
                 f"backprop_steps: root must be a Value, got {type(root).__name__} {root!r}"
@@ -75,58 +117,53 @@ class BackpropSteps:
         self.root = root
         self.rankdir = rankdir
         self._view = plan_view(root, max_nodes=max_nodes)
-        self._states: list[dict[Value, float]] = []
+        self._names = node_names(self._view.order)
         self.frames: list[Frame] = []
         self._run(order)
 
     def _run(self, order: list[Value]) -> None:
-        saved = {node: node._grad for node in order}
+        saved = {node: node.grad for node in order}
+        name = self._names
         try:
             for node in order:
-                node._grad = 0.0
-            self.root._grad = 1.0
-            state = {self.root: 1.0}
-            self._add(None, self.root, state, "the output's gradient is 1 (d out / d out)")
+                node.grad = 0.0
+            self.root.grad = 1.0
+            self._add(None, self.root, f"{name[self.root]}.grad = 1 (d out / d out)")
             for node in order:
-                children = list(dict.fromkeys(c for c in node._children if type(c) is not Constant))
-                if node._fn is None or not children:
+                children = list(dict.fromkeys(c for c in node.children if type(c) is not Constant))
+                if node.op is None or not children:
                     continue
-                before = {c: c._grad for c in children}
-                node._backward()  # the engine's own local step
+                before = {c: c.grad for c in children}
+                node._backward()  # the engine's own local step (micrograd's API)
                 for child in children:
-                    state[child] = child._grad
-                    self._add(
-                        node,
-                        child,
-                        dict(state),
-                        f"{_name(child)}.grad += {number(child._grad - before[child])} "
-                        f"from {_name(node)}"
-                        f"  →  {number(child._grad)}",
-                    )
+                    local, upstream = local_derivative(node, child), node.grad
+                    added = child.grad - before[child]
+                    text = (f"{name[child]}.grad += d{name[node]}/d{name[child]} × "
+                            f"{name[node]}.grad = {number(local)} × {number(upstream)} "
+                            f"= {number(added)}")
+                    if before[child] != 0.0:
+                        text += (f"; sum at shared node: {number(before[child])} + "
+                                 f"{number(added)} = {number(child.grad)}")
+                    self._add(node, child, text, local, upstream)
         finally:
             for node, g in saved.items():
-                node._grad = g
+                node.grad = g
 
-    def _add(
-        self, source: Value | None, target: Value, state: dict[Value, float], text: str
-    ) -> None:
-        step = len(self.frames) + 1
-        self.frames.append(Frame(source, target, state[target], f"step {step}: {text}"))
-        self._states.append(state)
+    def _add(self, source: Value | None, target: Value, text: str,
+             local: float = 1.0, upstream: float = 1.0) -> None:
+        step = len(self.frames)
+        self.frames.append(
+            Frame(source, target, target.grad, f"step {step}: {text}", local, upstream))
 
-    def __len__(self) -> int:
-        return len(self.frames)
+    def _states(self) -> Iterator[dict[Value, float]]:
+        """The gradients shown in each frame, one frame after the other
+        (one dict updated in place: copy it to keep it)."""
+        grads: dict[Value, float] = {}
+        for frame in self.frames:
+            grads[frame.target] = frame.grad
+            yield grads
 
-    def __iter__(self) -> Iterator[GraphDrawing]:
-        return (self[i] for i in range(len(self)))
-
-    def __getitem__(self, i: int) -> GraphDrawing:
-        """The drawing of frame ``i`` (negative indices count from the end)."""
-        if not isinstance(i, int) or isinstance(i, bool):
-            raise TypeError(f"BackpropSteps: frame index must be an int, got {i!r}")
-        if not -len(self) <= i < len(self):
-            raise IndexError(f"BackpropSteps: frame {i} out of range (0..{len(self) - 1})")
-        i %= len(self)
+    def _drawing(self, i: int, grads: dict[Value, float]) -> GraphDrawing:
         frame = self.frames[i]
         highlight = {frame.target: FILLED}
         edges: set[tuple[Value, Value]] = set()
@@ -137,11 +174,32 @@ class BackpropSteps:
             self.root,
             self._view,
             rankdir=self.rankdir,
-            grads=self._states[i],
+            grads=grads,
+            names=self._names,
             highlight=highlight,
             highlight_edges=edges,
             caption=f"{frame.caption}  ({i + 1}/{len(self)})",
         )
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __iter__(self) -> Iterator[GraphDrawing]:
+        return (self._drawing(i, grads) for i, grads in enumerate(self._states()))
+
+    def __getitem__(self, i: int) -> GraphDrawing:
+        """The drawing of frame ``i`` (negative indices count from the end)."""
+        if not isinstance(i, int) or isinstance(i, bool):
+            raise TypeError(f"BackpropSteps: frame index must be an int, got {i!r}")
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"BackpropSteps: frame {i} out of range (0..{len(self) - 1})")
+        i %= len(self)
+        return self._drawing(i, next(itertools.islice(self._states(), i, None)))
+
+    def grads_at(self, i: int) -> dict[Value, float]:
+        """Every node's gradient as frame ``i`` shows it (absent nodes: 0)."""
+        self[i]  # checks i
+        return dict(next(itertools.islice(self._states(), i % len(self), None)))
 
     def show(self, i: int) -> None:
         """Display frame ``i`` in IPython/Jupyter (``steps[i]`` returns it instead)."""
@@ -175,9 +233,10 @@ class BackpropSteps:
         """Write every frame as ``<folder>/<prefix>_000.svg``, ...; return the paths."""
         paths = []
         width = max(3, len(str(len(self) - 1)))
-        for i, drawing in enumerate(self):
+        svgs = run("\n".join(d.source for d in self), "svg").split(b"<?xml")[1:]
+        for i, svg in enumerate(svgs):
             path = Path(folder) / f"{prefix}_{i:0{width}d}.svg"
-            paths.append(write_atomic(path, run(drawing.source, "svg")))
+            paths.append(write_atomic(path, b"<?xml" + svg))
         return paths
 
     def save_gif(self, path: str | os.PathLike[str], seconds_per_frame: float = 1.0) -> Path:
@@ -191,9 +250,10 @@ class BackpropSteps:
             ) from None
         if not seconds_per_frame > 0:
             raise ValueError(f"save_gif: seconds_per_frame must be > 0, got {seconds_per_frame!r}")
-        images = [
-            Image.open(io.BytesIO(run(d.source, "png"))).convert("RGB") for d in self
-        ]
+        # one renderer run for every frame, at 72 dpi: a GIF is for the screen
+        sources = (d.source.replace("size=", f"dpi={GIF_DPI} size=", 1) for d in self)
+        pngs = [p for chunk in run_many(list(sources), "png") for p in _split_pngs(chunk)]
+        images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
         width = max(im.width for im in images)
         height = max(im.height for im in images)
         frames = []
@@ -201,6 +261,9 @@ class BackpropSteps:
             canvas = Image.new("RGB", (width, height), "white")
             canvas.paste(im, (0, 0))
             frames.append(canvas)
+        # one palette for all frames (the last one shows every colour used): fast, no flicker
+        palette = frames[-1].quantize(colors=128, method=Image.Quantize.FASTOCTREE)
+        frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
         with atomic_path(path) as temporary:
             frames[0].save(
                 temporary,
@@ -213,6 +276,16 @@ class BackpropSteps:
         return Path(path)
 
 
-def backprop_steps(root: Value, *, rankdir: str = "LR", max_nodes: int = 200) -> BackpropSteps:
+def _split_pngs(data: bytes) -> list[bytes]:
+    """The PNG files a renderer wrote one after the other."""
+    pictures, start = [], 0
+    while start < len(data):
+        end = data.index(b"IEND", start) + 8  # chunk type, then its 4-byte CRC
+        pictures.append(data[start:end])
+        start = end
+    return pictures
+
+
+def backprop_steps(root: Value, *, rankdir: str = "auto", max_nodes: int = 200) -> BackpropSteps:
     """The step-through of ``backward()`` from ``root`` (see :class:`BackpropSteps`)."""
     return BackpropSteps(root, rankdir=rankdir, max_nodes=max_nodes)

@@ -1,24 +1,55 @@
-"""What a drawing shows: the nodes of a graph, optionally collapsed into one
-box per module scope and cut to a budget, with a record of what was hidden.
+"""What a drawing shows: the nodes of a graph, merged into boxes and cut to a
+budget, with a record of what was hidden.
+
+Merging, when the graph is over budget (or ``collapse`` asks for it):
+
+- nodes made in one module scope (``layers.1.neurons.3``) become one box per
+  *call* of that module -- each sample's pass through a neuron stays its own
+  box -- and the scope's parameters join it (or get a box of their own when
+  several calls share them);
+- any long chain of ``+`` or ``*`` outside a scope (an L2 penalty, a mean over
+  samples) becomes one box, "sum of 337 terms", together with one-op terms
+  such as ``p * p`` that feed only the chain.
+
+Cutting keeps the output and, breadth first, at most
+:data:`MAX_NEW_INPUTS` new inputs of each box, so the drawing shows the
+whole depth of a few samples rather than one wide layer of all of them.
 
 This module only decides; :mod:`viz.dot` turns the result into DOT.
 """
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass, field
 
-from engine import Value, topological_order
+from engine import Constant, Value, topological_order
 
-__all__ = ["Collapse", "View", "group_key", "plan_view"]
+__all__ = [
+    "FOLD_FROM",
+    "MAX_NEW_INPUTS",
+    "Collapse",
+    "Group",
+    "View",
+    "check_collapse",
+    "group_key",
+    "plan_view",
+]
 
 Collapse = str | int | None
 """How to merge nodes by ``node.scope``: ``"neuron"`` (``layers.1.neurons.3``),
 ``"layer"`` (``layers.1``), a depth (the first that many dotted parts), or
-``None`` (draw every node)."""
+``None`` (merge only if the graph is over budget)."""
+
+FOLD_FROM = 4
+"""A chain of at least this many ``+`` (or ``*``) nodes is drawn as one box."""
+
+MAX_NEW_INPUTS = 5
+"""When cutting, each box brings in at most this many of its hidden inputs."""
 
 _MARKERS = {"layer": "layers", "neuron": "neurons"}
+_FOLDABLE = {"+": "sum", "*": "product"}
 
 
 def check_collapse(collapse: object, where: str) -> None:
@@ -36,7 +67,7 @@ def check_collapse(collapse: object, where: str) -> None:
 
 
 def group_key(scope: str, collapse: Collapse) -> str | None:
-    """The box a node made in ``scope`` is merged into, or None to draw it alone.
+    """The scope box a node made in ``scope`` is merged into, or None.
 
     ``"layer"``/``"neuron"`` cut the scope just after ``layers.<i>`` /
     ``neurons.<j>``; a scope without that part is one box of its own, and
@@ -56,14 +87,27 @@ def group_key(scope: str, collapse: Collapse) -> str | None:
 
 
 @dataclass
+class Group:
+    """Several nodes drawn as one box: ``title`` names it, ``members`` are in
+    topological order, ``output`` is the member whose value leaves the box."""
+
+    title: str
+    members: list[Value]
+    output: Value
+    kind: str  # "scope", "parameters" or "chain"
+
+
+@dataclass
 class View:
     """The boxes to draw. Box ids are ``n<i>`` for single nodes (``i`` is the
-    node's position in ``order``) and ``g<j>`` for merged scopes."""
+    node's position in ``order``) and ``g<j>`` for groups, numbered in
+    reading order (``layers.0`` before ``layers.1``, ``neurons.2`` before
+    ``neurons.10``, call 1 before call 2)."""
 
     order: list[Value]
     box_of: dict[Value, str]
-    groups: dict[str, tuple[str, list[Value]]]  # box id -> (scope, members)
-    inputs: dict[str, list[str]]  # box id -> input box ids (with repeats for nodes)
+    groups: dict[str, Group]
+    inputs: dict[str, list[str]]  # box id -> its distinct input boxes
     shown: set[str]
     hidden_count: int = 0
     frontier: set[str] = field(default_factory=set)  # shown boxes with hidden inputs
@@ -71,81 +115,204 @@ class View:
 
     @property
     def box_count(self) -> int:
-        """How many boxes are drawn (single nodes plus merged scopes)."""
+        """How many boxes are drawn (single nodes plus groups)."""
         return len(self.shown)
 
+    def drawn_nodes(self) -> int:
+        """How many graph nodes the shown boxes stand for."""
+        return sum(len(self.groups[b].members) if b in self.groups else 1 for b in self.shown)
 
-def _build(root: Value, order: list[Value], collapse: Collapse) -> View:
-    box_of: dict[Value, str] = {}
-    groups: dict[str, tuple[str, list[Value]]] = {}
-    group_ids: dict[str, str] = {}
-    for i, node in enumerate(order):
-        key = None if node is root else group_key(node._scope, collapse)
+
+def _natural(text: str) -> tuple[object, ...]:
+    """Sort key reading digit runs as numbers: ``neurons.2`` < ``neurons.10``."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
+
+
+def _uses(order: list[Value]) -> dict[Value, int]:
+    """How many times each node is an input of another."""
+    uses: dict[Value, int] = {}
+    for node in order:
+        for child in node.children:
+            uses[child] = uses.get(child, 0) + 1
+    return uses
+
+
+def _scope_groups(
+    order: list[Value], keys: dict[Value, str], position: dict[Value, int]
+) -> list[tuple[tuple[object, ...], Group]]:
+    """One group per call of each scope (connected computed nodes), plus the
+    scope's parameters."""
+    call_of: dict[Value, list[Value]] = {}
+    calls: dict[str, list[list[Value]]] = {}
+    leaves: dict[str, list[Value]] = {}
+    reading: dict[tuple[str, Value], Value] = {}
+    for node in order:
+        key = keys.get(node)
         if key is None:
-            box_of[node] = f"n{i}"
             continue
-        gid = group_ids.get(key)
-        if gid is None:
-            gid = group_ids[key] = f"g{len(group_ids)}"
-            groups[gid] = (key, [])
-        groups[gid][1].append(node)
-        box_of[node] = gid
+        if node.is_leaf:
+            leaves.setdefault(key, []).append(node)
+            continue
+        # one call: linked computed nodes of the scope, or ones reading the same input
+        joined = [call_of[c] for c in node.children if keys.get(c) == key and c in call_of]
+        for c in node.children:
+            if keys.get(c) != key:
+                shared = reading.setdefault((key, c), node)
+                if shared is not node:
+                    joined.append(call_of[shared])
+        if joined:
+            call = max(joined, key=len)
+            for other in joined[1:]:
+                if other is not call:
+                    call.extend(other)
+                    for member in other:
+                        call_of[member] = call
+                    other.clear()
+        else:
+            call = []
+            calls.setdefault(key, []).append(call)
+        call.append(node)
+        call_of[node] = call
+    result: list[tuple[tuple[object, ...], Group]] = []
+    for key in set(calls) | set(leaves):
+        found = [c for c in calls.get(key, []) if c]
+        params = leaves.get(key, [])
+        if len(found) == 1:
+            members = sorted(found[0] + params, key=position.__getitem__)
+            result.append(((*_natural(key), 0), Group(key, members, found[0][-1], "scope")))
+            continue
+        for k, call in enumerate(found, 1):
+            title = f"{key} (call {k} of {len(found)})"
+            members = sorted(call, key=position.__getitem__)
+            result.append(((*_natural(key), k), Group(title, members, call[-1], "scope")))
+        if params:
+            title = f"{key} parameters"
+            result.append(((*_natural(key), 0), Group(title, params, params[-1], "parameters")))
+    return result
+
+
+def _chain_groups(
+    order: list[Value], keys: dict[Value, str], uses: dict[Value, int],
+    position: dict[Value, int],
+) -> list[tuple[tuple[object, ...], Group]]:
+    """Long chains of ``+``/``*`` outside scopes, with their one-op terms."""
+    chain_of: dict[Value, list[Value]] = {}
+    chains: list[list[Value]] = []
+    for node in order:
+        op = node.op
+        if op is None or op.symbol not in _FOLDABLE or node in keys:
+            continue
+        chain = next(
+            (chain_of[c] for c in node.children
+             if c in chain_of and c.op is op and uses.get(c, 0) == 1),
+            None,
+        )
+        if chain is None:
+            chain = []
+            chains.append(chain)
+        chain.append(node)
+        chain_of[node] = chain
+    result: list[tuple[tuple[object, ...], Group]] = []
+    for chain in chains:
+        if len(chain) < FOLD_FROM:
+            continue
+        members = set(chain)
+        terms = [
+            c for n in chain for c in n.children
+            if c not in members and not c.is_leaf and c not in keys and uses.get(c, 0) == 1
+            and len(chain_of.get(c, ())) < FOLD_FROM and all(g.is_leaf for g in c.children)
+        ]
+        count = sum(
+            1 for n in chain for c in n.children if c not in members and type(c) is not Constant
+        )
+        title = f"{_FOLDABLE[chain[0].op.symbol]} of {count:,} terms"
+        if terms:
+            title += f" (each {terms[0].op.symbol})" if len({t.op for t in terms}) == 1 else ""
+        everything = sorted(members | set(terms), key=position.__getitem__)
+        result.append((("~chain", len(result)), Group(title, everything, chain[-1], "chain")))
+    return result
+
+
+def _build(root: Value, order: list[Value], collapse: Collapse, merge: bool) -> View:
+    """Boxes for ``order``: one per node, or merged (scopes by ``collapse``,
+    long chains) when ``merge``."""
+    groups: list[tuple[tuple[object, ...], Group]] = []
+    if merge:
+        cache: dict[str, str | None] = {}
+        keys: dict[Value, str] = {}
+        for node in order:
+            scope = node.scope
+            if scope:
+                if scope not in cache:
+                    cache[scope] = group_key(scope, collapse)
+                key = cache[scope]
+                if key is not None:
+                    keys[node] = key
+        position = {node: i for i, node in enumerate(order)}
+        groups = _scope_groups(order, keys, position)
+        groups += _chain_groups(order, keys, _uses(order), position)
+        groups.sort(key=lambda item: item[0])
+    box_of: dict[Value, str] = {}
+    named: dict[str, Group] = {}
+    for j, (_key, group) in enumerate(groups):
+        gid = f"g{j}"
+        named[gid] = group
+        for member in group.members:
+            box_of[member] = gid
+    for i, node in enumerate(order):
+        if node not in box_of:
+            box_of[node] = f"n{i}"
     inputs: dict[str, list[str]] = {}
     for node in order:
         box = box_of[node]
-        children = [box_of[c] for c in node._children]
-        if box in groups:
-            known = inputs.setdefault(box, [])
-            for child in children:
-                if child != box and child not in known:
-                    known.append(child)
-        else:
-            inputs[box] = children
-    return View(order, box_of, groups, inputs, set(inputs))
+        known = inputs.setdefault(box, [])
+        for child in node.children:
+            source = box_of[child]
+            if source != box and source not in known:
+                known.append(source)
+    return View(order, box_of, named, inputs, set(inputs))
 
 
 def _cut(view: View, root_box: str, max_boxes: int | None, max_depth: int | None) -> None:
-    """Keep the boxes nearest the output (breadth first), within the budgets."""
+    """Keep the output's box and, breadth first, up to :data:`MAX_NEW_INPUTS`
+    new inputs of each kept box, within the budgets."""
     depth = {root_box: 0}
-    kept = [root_box]
     queue = deque([root_box])
     while queue:
         box = queue.popleft()
         if max_depth is not None and depth[box] >= max_depth:
             continue
+        added = 0
         for child in view.inputs[box]:
             if child in depth:
                 continue
-            if max_boxes is not None and len(kept) >= max_boxes:
-                queue.clear()
+            if max_boxes is not None and (len(depth) >= max_boxes or added >= MAX_NEW_INPUTS):
                 break
             depth[child] = depth[box] + 1
-            kept.append(child)
+            added += 1
             queue.append(child)
-    shown = set(kept)
-    if len(shown) == len(view.shown):
+    if len(depth) == len(view.shown):
         return
-    view.shown = shown
-    view.frontier = {b for b in shown if any(c not in shown for c in view.inputs[b])}
-    view.hidden_count = sum(
-        len(view.groups[b][1]) if b in view.groups else 1 for b in view.inputs if b not in shown
-    )
+    view.shown = set(depth)
+    view.frontier = {b for b in depth if any(c not in depth for c in view.inputs[b])}
+    view.hidden_count = len(view.order) - view.drawn_nodes()
 
 
 def plan_view(
     root: Value,
     collapse: Collapse = None,
-    max_nodes: int = 500,
+    max_nodes: int = 40,
     max_depth: int | None = None,
     force: bool = False,
 ) -> View:
     """Decide what to draw for the graph under ``root``.
 
     A graph of more than ``max_nodes`` nodes is never drawn raw unless
-    ``force``: it is collapsed by scope (``"neuron"``, then ``"layer"``) and,
-    if still too big, cut to the ``max_nodes`` boxes nearest the output. Every
-    such step is recorded in ``View.notes``. ``max_depth`` cuts boxes more
-    than that many steps from the output.
+    ``force``: it is merged (scopes by ``"neuron"``, then ``"layer"``; long
+    ``+``/``*`` chains) and, if still over, cut to ``max_nodes`` boxes. Every
+    such step is recorded in ``View.notes``, and the notes count what is
+    actually drawn. ``max_depth`` cuts boxes more than that many steps from
+    the output.
     """
     order = topological_order(root)
     total = len(order)
@@ -154,27 +321,30 @@ def plan_view(
     if over and collapse is None:
         attempts = ["neuron", "layer"]
     used = attempts[0]
-    view = _build(root, order, used)
+    view = _build(root, order, used, merge=over or collapse is not None)
     for attempt in attempts[1:]:
         if view.box_count <= max_nodes:
             break
         used = attempt
-        view = _build(root, order, used)
-    if view.groups:
-        how = f"scope depth {used}" if isinstance(used, int) else f"{used} scope"
-        note = f"{total:,} nodes drawn as {view.box_count:,} boxes, merged by {how}"
-        if over and collapse is None:
-            note += f" (the graph is over max_nodes={max_nodes:,}; force=True draws every node)"
-        view.notes.append(note)
+        view = _build(root, order, used, merge=True)
     budget = max_nodes if over else None
     if budget is not None or max_depth is not None:
         _cut(view, view.box_of[root], budget, max_depth)
-        if view.hidden_count:
-            reason = f"max_depth={max_depth}" if max_depth is not None else ""
-            if budget is not None and view.box_count >= budget:
-                reason = f"max_nodes={max_nodes:,}" + (f", {reason}" if reason else "")
-            view.notes.append(
-                f"{view.hidden_count:,} of {total:,} nodes hidden ({reason}; "
-                "shown: the boxes nearest the output)"
-            )
+    shown_groups = sum(1 for b in view.shown if b in view.groups)
+    if shown_groups:
+        how = f"scope depth {used}" if isinstance(used, int) else f"{used} scope"
+        note = (
+            f"{total:,} nodes; drawn: {view.box_count:,} boxes, {shown_groups:,} of them "
+            f"merged (by {how} and long +/* chains)"
+        )
+        if over and collapse is None:
+            note += f"; the graph is over max_nodes={max_nodes:,} (force=True draws every node)"
+        view.notes.append(note)
+    if view.hidden_count:
+        reasons = [f"max_nodes={max_nodes:,}"] if budget is not None else []
+        reasons += [f"max_depth={max_depth}"] if max_depth is not None else []
+        view.notes.append(
+            f"{view.hidden_count:,} of {total:,} nodes hidden ({', '.join(reasons)}; shown: "
+            f"the output and up to {MAX_NEW_INPUTS} inputs of each box, breadth first)"
+        )
     return view

@@ -84,6 +84,12 @@ class Plan:
         return shared_grad
 
 
+def _made_by(node: Value) -> Op:
+    """The op that made a computed node."""
+    assert node._fn is not None, "a computed node"
+    return node._fn
+
+
 def _intercept(op: Op) -> float | None:
     """``op(0, ..., 0)`` if every local derivative of ``op`` is a constant (the op is
     affine), else None."""
@@ -128,7 +134,8 @@ def make_plan(roots: Sequence[Value], inputs: Sequence[Value], params: Sequence[
     constants = np.array([node._data for node in shared_nodes] + [1.0])
 
     computed = [n for n in order if n._children and n in per_sample]
-    intercepts = {op: _intercept(op) for op in {n._fn for n in computed}}
+    intercepts: dict[Op | None, float | None] = {
+        op: _intercept(op) for op in {_made_by(n) for n in computed}}
 
     def is_linear(node: Value) -> bool:
         if intercepts.get(node._fn) is not None:
@@ -157,8 +164,8 @@ def make_plan(roots: Sequence[Value], inputs: Sequence[Value], params: Sequence[
                 continue
             if c0 != 0.0:
                 terms[None, one] += factor * c0
-            for child, d in zip(m._children, m._fn.derivatives):
-                f = factor * float(d)
+            for child, d in zip(m._children, _made_by(m).derivatives):
+                f = factor * float(d)  # type: ignore[arg-type]
                 if child not in per_sample:
                     terms[None, s_index[child]] += f
                 elif absorbable(child):
@@ -200,7 +207,7 @@ def make_plan(roots: Sequence[Value], inputs: Sequence[Value], params: Sequence[
         if node in affine:
             return depth[node], 0, "", ()
         wants = tuple(c in depends_on_param for c in node._children)
-        return depth[node], 1, node._fn.name, wants
+        return depth[node], 1, _made_by(node).name, wants
 
     steps: list[Step] = []
     for (_, elementwise, _, _), group in groupby(sorted(kept, key=key), key=key):
@@ -258,7 +265,7 @@ def _linear_step(nodes: list[Value], affine: dict[Value, Terms], row_of: dict[Va
 
 def _elementwise_step(nodes: list[Value], row_of: dict[Value, int], start: int,
                       depends_on_param: set[Value], lanes_are_samples: bool) -> Elementwise:
-    op = nodes[0]._fn
+    op = _made_by(nodes[0])
     args = [[row_of[n._children[i]] for n in nodes] for i in range(op.arity)]
     wants_grad = [nodes[0]._children[i] in depends_on_param for i in range(op.arity)]
     for k, n in enumerate(nodes):

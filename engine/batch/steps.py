@@ -214,7 +214,8 @@ class Linear:
             np.matmul(W, V[self.inputs], out=out)
         if not all_finite(out):
             j, sample = (int(k) for k in np.argwhere(~np.isfinite(out))[0])
-            raise _not_finite(f"{self.nodes[j].op.name}: result (an affine combination)",
+            name = getattr(self.nodes[j].op, "name", "")
+            raise _not_finite(f"{name}: result (an affine combination)",
                               float(out[j, sample]), _in_lane(self.lanes_are_samples, sample))
         return W
 
