@@ -34,7 +34,8 @@ def activation_op(name: str) -> Op | None:
     """The engine op behind activation ``name`` (None for ``"linear"``).
 
     Any one-input op in ``engine.REGISTRY`` works: relu, tanh, sigmoid, gelu,
-    softplus, ... and ops you define yourself with ``engine.define_op``.
+    softplus, the perceptron's ``step`` (from :mod:`nn.functional`; its
+    derivative is taken as 0), ... and ops you define with ``engine.define_op``.
     """
     if name == LINEAR:
         return None

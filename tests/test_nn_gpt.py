@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 
 import nn
@@ -120,3 +121,36 @@ def test_batched_training_dispatches_to_the_compiled_path() -> None:
     else:
         with pytest.raises(RuntimeError, match=r"nn\.compiled"):
             nn.train_gpt(model, ["abc"], 1, batched=True)
+
+
+def test_loss_equals_a_numpy_transformer() -> None:
+    """The whole forward pass, written independently as matrices in numpy."""
+    model = nn.GPT(nn.CharTokenizer(["abc"]), n_embd=4, n_head=2, block_size=5, seed=0)
+    state = model.state_dict()
+
+    def matrix(prefix: str, rows: int, cols: int):
+        return np.array([[state[f"{prefix}.{r}.{c}"] for c in range(cols)] for r in range(rows)])
+
+    def rms(x):
+        return x / np.sqrt((x * x).mean(-1, keepdims=True) + 1e-5)
+
+    wq, wk, wv, wo = (matrix(f"layers.0.attn.{n}.w", 4, 4) for n in ("wq", "wk", "wv", "wo"))
+    ids = model.tokenizer.document("cab")
+    T = len(ids) - 1
+    x = rms(matrix("wte.weight", 4, 4)[ids[:-1]] + matrix("wpe.weight", 5, 4)[:T])
+    h = rms(x)
+    q, k, v = h @ wq.T, h @ wk.T, h @ wv.T
+    heads = []
+    for i in range(2):
+        s = slice(2 * i, 2 * i + 2)
+        scores = q[:, s] @ k[:, s].T / math.sqrt(2) + np.triu(np.full((T, T), -np.inf), 1)
+        w = np.exp(scores - scores.max(1, keepdims=True))
+        heads.append((w / w.sum(1, keepdims=True)) @ v[:, s])
+    x = x + np.hstack(heads) @ wo.T
+    x = x + np.maximum(rms(x) @ matrix("layers.0.fc1.w", 16, 4).T, 0) @ matrix(
+        "layers.0.fc2.w", 4, 16).T
+    logits = x @ matrix("lm_head.w", 4, 4).T
+    shifted = logits - logits.max(1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    expected = -log_probs[np.arange(T), ids[1:]].mean()
+    assert abs(model.loss("cab").data - expected) < 1e-12
