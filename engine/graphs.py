@@ -18,7 +18,7 @@ from engine.value import Value, fill
 
 __all__ = ["reduce_value"]
 
-Record = tuple[type, float, float, str, str, Op, tuple[int, ...]]
+Record = tuple[type, float, float, str, str, "Op | None", tuple[int, ...]]
 """A computed node: class, data, grad, label, scope, op, input positions."""
 
 _new = object.__new__
