@@ -10,13 +10,11 @@ from typing import Any
 
 from engine.checks import short_repr, to_float
 from nn.init import make_rng
-from nn.layers import register_module
 from nn.module import Module
 
 __all__ = ["Dropout"]
 
 
-@register_module
 class Dropout(Module):
     """Inverted dropout with drop probability ``p`` (0 <= p < 1).
 

@@ -14,7 +14,7 @@ from typing import Any
 from nn.gpt import GPT
 from nn.optim import Adam
 from nn.schedules import linear
-from nn.train import _progress_bar
+from nn.train import Progress, _progress_bar
 
 __all__ = ["train_gpt"]
 
@@ -29,7 +29,7 @@ def train_gpt(
     eps: float = 1e-8,
     seed: int | None = 42,
     batched: bool = False,
-    progress: bool = True,
+    progress: Progress = True,
     callback: Callable[[int, float], None] | None = None,
 ) -> dict[str, list[float]]:
     """Train ``model`` for ``steps`` steps and return ``{"loss": [...]}``,
@@ -39,7 +39,7 @@ def train_gpt(
     at both ends; they are shuffled with ``seed`` and taken one per step,
     round and round. Adam (``betas`` (0.85, 0.99) and ``eps`` as in microgpt)
     with learning rate ``lr * (1 - k / steps)`` at step ``k``. ``progress``
-    shows a bar with the loss (text where no widgets are available);
+    shows a bar with the loss (True, "text" or False, as for ``nn.fit``);
     ``callback(k, loss)`` is called after every step.
 
     ``batched=True`` runs the compiled numpy program instead of the scalar
@@ -61,7 +61,7 @@ def train_gpt(
     optimizer = Adam(params, lr=lr, betas=betas, eps=eps)
     schedule = linear(lr, 0.0, int(steps))
     history: dict[str, list[float]] = {"loss": []}
-    bar = _progress_bar()(range(int(steps)), desc="training GPT", unit="step",
+    bar = _progress_bar(progress)(range(int(steps)), desc="training GPT", unit="step",
                           disable=not progress)
     for k in bar:
         loss = model.loss(order[k % len(order)])

@@ -19,6 +19,7 @@ import numpy as np
 
 from engine import REGISTRY, Op, Value, current_scope, name_scope
 from engine.checks import to_float
+from nn.dropout import Dropout
 from nn.init import draw_weights, make_rng
 from nn.module import Module
 
@@ -191,7 +192,9 @@ class MLP(Module):
     hidden layers' activation, or, given as a list, every layer's (one name
     per layer, the last included); ``output_activation`` sets the last
     layer's. Hidden layers of width 1 work. ``init`` and ``seed`` as for
-    :class:`Neuron`.
+    :class:`Neuron`. ``dropout`` > 0 puts a :class:`nn.Dropout` with that
+    drop probability after every hidden layer (active in training mode only,
+    see :meth:`Module.train`); the weights drawn do not depend on it.
     """
 
     def __init__(
@@ -203,6 +206,7 @@ class MLP(Module):
         output_activation: str = LINEAR,
         init: str = "uniform",
         seed: int | random.Random | None = None,
+        dropout: float = 0.0,
     ) -> None:
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"MLP nouts: expected a non-empty list of layer sizes, got {nouts!r}")
@@ -224,6 +228,9 @@ class MLP(Module):
             with name_scope(f"layers.{i}"):
                 self.layers.append(
                     Layer(sizes[i], sizes[i + 1], activation=act, init=init, seed=rng))
+        # one Dropout after each hidden layer, drawing its drops after the weights were drawn
+        self.dropouts = ([Dropout(dropout, seed=rng) for _ in self.layers[:-1]]
+                         if to_float(dropout, "MLP dropout") else [])
 
     def __call__(self, x: Any) -> Value | list[Value]:
         """The network's output for one sample ``x``."""
@@ -231,7 +238,14 @@ class MLP(Module):
         for i, layer in enumerate(self.layers):
             with name_scope(f"layers.{i}"):
                 out = layer(out)
+            if i < len(self.dropouts):
+                out = self.dropouts[i](out)
         return out
+
+    @property
+    def dropout(self) -> float:
+        """The drop probability after each hidden layer (0.0: no dropout)."""
+        return self.dropouts[0].p if self.dropouts else 0.0
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``layers.<i>.neurons.<j>.<name>`` for every parameter."""
@@ -245,16 +259,23 @@ class MLP(Module):
 
     def config(self) -> dict[str, Any]:
         """``{"type": "MLP", "nin": ..., "nouts": [...], "activation": [per layer]}``."""
-        return {"type": "MLP", "nin": self.nin, "nouts": self.nouts,
-                "activation": [layer.neurons[0].activation for layer in self.layers]}
+        config = {"type": "MLP", "nin": self.nin, "nouts": self.nouts,
+                  "activation": [layer.neurons[0].activation for layer in self.layers]}
+        if self.dropouts:
+            config["dropout"] = self.dropout
+        return config
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> MLP:
         """A new ``MLP`` with the architecture ``config``."""
-        return cls(config["nin"], config["nouts"], activation=config["activation"], seed=0)
+        return cls(config["nin"], config["nouts"], activation=config["activation"], seed=0,
+                   dropout=config.get("dropout", 0.0))
 
     def __repr__(self) -> str:
-        return f"MLP of [{', '.join(str(layer) for layer in self.layers)}]"
+        parts = [str(layer) for layer in self.layers]
+        for i, drop in reversed(list(enumerate(self.dropouts))):
+            parts.insert(i + 1, repr(drop))
+        return f"MLP of [{', '.join(parts)}]"
 
 
 class Linear(Module):
@@ -334,7 +355,7 @@ def register_module(cls: M) -> M:
     return cls
 
 
-for _kind in (Neuron, Layer, MLP, Linear):
+for _kind in (Neuron, Layer, MLP, Linear, Dropout):
     register_module(_kind)
 
 

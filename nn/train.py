@@ -8,12 +8,15 @@ very graph the scalar mode builds, run for all samples at once.
 from __future__ import annotations
 
 import importlib.util
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
 
 import numpy as np
 
 from engine import Value, no_grad
 from nn.datasets import Seed, _generator
+from nn.dropout import Dropout
 from nn.losses import Loss, get_loss, l2_penalty, mean
 from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer
@@ -30,13 +33,40 @@ def batching_available() -> bool:
     return importlib.util.find_spec("engine.batch") is not None
 
 
-def _progress_bar() -> Any:
-    """tqdm's notebook bar where it can draw (ipywidgets installed), else the text bar."""
-    if importlib.util.find_spec("ipywidgets") is not None:
+Progress = bool | Literal["text"]
+"""A progress setting: True (a bar: tqdm's notebook widget where ipywidgets is
+installed, else text), "text" (always the text bar, which also shows in a
+notebook exported to HTML; a widget shows there only where its scripts load)
+or False (no bar)."""
+
+
+def _progress_bar(progress: Progress = True) -> Any:
+    """The tqdm bar class for a ``progress`` setting (see :data:`Progress`);
+    callers pass ``disable=not progress``."""
+    if not (isinstance(progress, bool) or progress == "text"):
+        raise ValueError(f"progress: expected True, False or 'text', got {progress!r}")
+    if progress is True and importlib.util.find_spec("ipywidgets") is not None:
         from tqdm.auto import tqdm
     else:
         from tqdm import tqdm
     return tqdm
+
+
+def _drops_at_random(model: Module) -> bool:
+    """Whether ``model`` holds a Dropout that is in training mode."""
+    return any(isinstance(m, Dropout) and m.training and m.p > 0 for m in model.modules())
+
+
+@contextmanager
+def _evaluation_mode(model: Module) -> Iterator[None]:
+    """``model.eval()`` for the duration, then every module's mode as it was."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for module, mode in modes:
+            module.training = mode
 
 
 def _nin(model: Module) -> int:
@@ -107,8 +137,8 @@ class _Scalar:
         return total.data, outputs
 
     def evaluate(self, X: np.ndarray, T: np.ndarray) -> tuple[float, np.ndarray]:
-        """Loss and outputs for a batch, without gradients."""
-        with no_grad():
+        """Loss and outputs for a batch, without gradients, in evaluation mode."""
+        with no_grad(), _evaluation_mode(self.model):
             total, outputs = self._total(X, T)
         return total.data, outputs
 
@@ -155,7 +185,7 @@ def fit(
     validation: tuple[Any, Any] | None = None,
     batched: bool = False,
     seed: Seed = None,
-    progress: bool = True,
+    progress: Progress = True,
 ) -> dict[str, list[float]]:
     """Train ``model`` on samples ``X`` (n, nin) with labels ``y`` (n,) for
     ``steps`` optimizer steps, and return the history.
@@ -171,7 +201,14 @@ def fit(
       as micrograd's demo does).
     * ``validation``: ``(X_val, y_val)`` to score after every step.
     * ``batched``: run the compiled numpy program instead of the scalar graph
-      (same results, much faster; needs ``engine.batch``).
+      (same results, much faster; needs ``engine.batch``). A model with
+      Dropout in training mode trains in scalar mode only: a compiled program
+      would repeat one set of drops at every step.
+    * ``progress``: True, "text" (a text bar, which survives export to HTML)
+      or False.
+
+    The model trains in the mode it is in (training mode unless you called
+    ``model.eval()``); the validation set is always scored in evaluation mode.
 
     Returns ``{"loss": [...], "accuracy": [...]}`` with one entry per step
     (computed before that step's update, as micrograd's demo prints them), plus
@@ -193,6 +230,10 @@ def fit(
         held_out = (X_val, y_val, rule.encode(y_val, nout))
     if batched and not batching_available():
         raise RuntimeError("fit: batched=True needs engine.batch, which this engine lacks")
+    if batched and _drops_at_random(model):
+        raise ValueError("fit: batched=True would repeat one set of Dropout drops at every "
+                         "step; train with batched=False (fresh drops for every sample), "
+                         "or call model.eval() to train without dropout")
     engine = (_Batched(model, rule, params, float(l2), nin, T.shape[1]) if batched
               else _Scalar(model, rule, params, float(l2)))
     minibatches = _generator(seed) if batch_size is not None and batch_size < len(y) else None
@@ -200,7 +241,8 @@ def fit(
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     if held_out is not None:
         history.update(val_loss=[], val_accuracy=[])
-    bar = _progress_bar()(range(steps), desc="training", unit="step", disable=not progress)
+    bar = _progress_bar(progress)(range(steps), desc="training", unit="step",
+                                  disable=not progress)
     for k in bar:
         if minibatches is not None:  # micrograd's way: a random subset each step
             chosen = minibatches.permutation(len(y))[:batch_size]
@@ -245,7 +287,8 @@ def _optimizer(optimizer: str | Optimizer, params: list[Value], lr: float) -> Op
 def predict(model: Module, X: Any, batched: bool | None = None) -> np.ndarray:
     """The model's outputs for every row of ``X``: shape (n,) for a model with
     one output, else (n, nout). No graph is kept. ``batched`` (default: when
-    ``engine.batch`` exists) runs the compiled numpy program."""
+    ``engine.batch`` exists) runs the compiled numpy program; it refuses a
+    model whose Dropout is in training mode (call ``model.eval()`` first)."""
     nin = _nin(model)
     X = np.asarray(X, dtype=float)
     if X.ndim == 1 and nin == 1:
@@ -254,6 +297,10 @@ def predict(model: Module, X: Any, batched: bool | None = None) -> np.ndarray:
         raise ValueError(f"predict: X must have shape (n, {nin}), got {X.shape}")
     if batched is None:
         batched = batching_available() and len(X) > 1
+    if batched and _drops_at_random(model):
+        raise ValueError("predict: the model is in training mode, so its Dropout drops inputs "
+                         "at random; call model.eval() first (or pass batched=False to see "
+                         "fresh random drops for every row)")
     if batched and len(X):
         from engine.batch import compile_batch
 
