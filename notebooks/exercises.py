@@ -8,17 +8,19 @@ answer is wrong, so a notebook run in CI fails loudly if a pre-filled answer bre
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
 
 def _numbers(x: Any) -> list[float]:
-    """``x`` as a flat list of floats (a number, a ``Value``, or a sequence of them)."""
-    if hasattr(x, "data") and not isinstance(x, (list, tuple)):
-        x = x.data
-    if isinstance(x, (int, float)):
+    """``x`` as a flat list of floats (a number, a ``Value``, a numpy array or
+    scalar, or a sequence of them)."""
+    if isinstance(x, numbers.Real):
         return [float(x)]
-    if hasattr(x, "tolist"):
+    if isinstance(getattr(x, "data", None), numbers.Real):  # a Value
+        return [float(x.data)]
+    if hasattr(x, "tolist"):  # numpy
         x = x.tolist()
     if isinstance(x, Iterable):
         return [value for item in x for value in _numbers(item)]
