@@ -46,6 +46,7 @@ def test_history_curves(tmp_path):
     fig = plot_history(history, path=tmp_path / "h.svg")
     assert len(fig.axes) == 2
     assert [len(ax.lines) for ax in fig.axes] == [2, 2]
+    assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2, 3]  # steps counted from 1
     assert "<svg" in (tmp_path / "h.svg").read_text()
     assert len(plot_history({"loss": [3.0, 2.0]}).axes) == 1
 

@@ -179,7 +179,8 @@ def plot_history(
     history: Mapping[str, Any], *, path: str | os.PathLike[str] | None = None
 ) -> Any:
     """Plot training curves from ``{"loss": [...], "accuracy": [...]}``, with
-    ``"val_loss"``/``"val_accuracy"`` too when present (accuracy is optional).
+    ``"val_loss"``/``"val_accuracy"`` too when present (accuracy is optional),
+    against the step number counted from 1, as ``fit``'s progress shows it.
     Returns the Figure."""
     if not isinstance(history, Mapping):
         raise TypeError(f"plot_history: history must be a dict, got {type(history).__name__}")
@@ -196,7 +197,7 @@ def plot_history(
         for key, style in zip(keys, ("-", "--")):
             values = curves[key]
             if values:
-                axis.plot(range(len(values)), values, style, label=key.replace("_", " "))
+                axis.plot(range(1, len(values) + 1), values, style, label=key.replace("_", " "))
         axis.set_xlabel("step")
         axis.set_title(keys[0])
         axis.grid(alpha=0.3)
