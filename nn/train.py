@@ -7,6 +7,7 @@ very graph the scalar mode builds, run for all samples at once.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,21 +36,22 @@ def batching_available() -> bool:
 
 Progress = bool | Literal["text"]
 """A progress setting: True (a bar: tqdm's notebook widget where ipywidgets is
-installed, else text), "text" (always the text bar, which also shows in a
-notebook exported to HTML; a widget shows there only where its scripts load)
-or False (no bar)."""
+installed, else text), "text" (always the text bar, redrawn at most once a
+second; it also shows in a notebook exported to HTML, where a widget shows only
+if its scripts load) or False (no bar)."""
 
 
 def _progress_bar(progress: Progress = True) -> Any:
-    """The tqdm bar class for a ``progress`` setting (see :data:`Progress`);
+    """The tqdm bar maker for a ``progress`` setting (see :data:`Progress`);
     callers pass ``disable=not progress``."""
     if not (isinstance(progress, bool) or progress == "text"):
         raise ValueError(f"progress: expected True, False or 'text', got {progress!r}")
     if progress is True and importlib.util.find_spec("ipywidgets") is not None:
         from tqdm.auto import tqdm
-    else:
-        from tqdm import tqdm
-    return tqdm
+        return tqdm
+    from tqdm import tqdm as text_bar
+    # few redraws: an export that keeps every redraw (nbconvert --execute) stays short
+    return functools.partial(text_bar, mininterval=1.0) if progress == "text" else text_bar
 
 
 def _drops_at_random(model: Module) -> bool:
