@@ -8,7 +8,7 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["short_repr", "to_float"]
+__all__ = ["listed", "short_repr", "to_float"]
 
 QUOTE_LIMIT = 60
 """How many characters of an offending value an error message quotes."""
@@ -44,3 +44,13 @@ def to_float(x: Any, where: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{where}: expected a finite number, got {short_repr(x)}")
     return value
+
+
+def listed(items: Any, where: str) -> list[Any]:
+    """``items`` (any iterable) as a list, or a ``TypeError`` naming ``where``
+    and quoting what was given if it is not iterable."""
+    try:
+        return list(items)
+    except TypeError:
+        raise TypeError(
+            f"{where}: expected a list, got {type(items).__name__} {short_repr(items)}") from None
