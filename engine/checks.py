@@ -8,7 +8,7 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["listed", "short_repr", "to_float"]
+__all__ = ["cut", "listed", "short_repr", "to_float"]
 
 QUOTE_LIMIT = 60
 """How many characters of an offending value an error message quotes."""
@@ -23,6 +23,11 @@ def short_repr(x: Any, limit: int = QUOTE_LIMIT) -> str:
         text = repr(x)
     except Exception:  # a user's __repr__ may raise anything
         text = f"<{type(x).__name__} object>"
+    return cut(text, limit)
+
+
+def cut(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, ending in ``...`` when cut."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

@@ -21,10 +21,11 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from engine import ops as builtin_ops
+from engine.checks import short_repr
 from engine.op import REGISTRY, Domain, Op
 from engine.value import Value
 
-__all__ = ["Expression", "Node", "expressions", "op_inputs", "values"]
+__all__ = ["Expression", "Node", "expressions", "magnitudes", "op_inputs", "values"]
 
 _INFIX = frozenset({"+", "-", "*", "/", "**"})
 
@@ -63,6 +64,31 @@ def values(
     if not avoid:
         return floats
     return floats.filter(lambda x: all(abs(x - p) >= margin and x != p for p in avoid))
+
+
+def magnitudes(
+    domain: Domain | None = None, *, smallest: float = 1e-8, largest: float = 1e8
+) -> st.SearchStrategy[float]:
+    """Floats of either sign whose size ranges evenly over the decades from
+    ``smallest`` to ``largest`` (1e-8, 3.7e-5, 2e3, 9e7 ... are all as likely),
+    inside ``domain`` and not within ``smallest`` of a point it avoids: for
+    testing at every scale, where :func:`values` stays near 1.
+
+    >>> from engine import Domain
+    >>> strategy = magnitudes(Domain(low=0.0))     # e.g. for log: 1e-8 .. 1e8
+    """
+    domain = Domain() if domain is None else domain
+    if not isinstance(domain, Domain):
+        raise TypeError(f"magnitudes: domain must be an engine.Domain, got {short_repr(domain)}")
+    if not (isinstance(smallest, (int, float)) and isinstance(largest, (int, float))
+            and 0 < smallest < largest < math.inf):
+        raise ValueError(f"magnitudes: need 0 < smallest < largest < inf, got "
+                         f"{short_repr(smallest)} and {short_repr(largest)}")
+    exponents = st.floats(math.log10(smallest), math.log10(largest))
+    sized = st.builds(lambda sign, e: sign * 10.0**e, st.sampled_from([1.0, -1.0]), exponents)
+    return sized.filter(
+        lambda x: domain.low < x < domain.high
+        and all(abs(x - p) >= smallest * max(1.0, abs(p)) for p in domain.avoid))
 
 
 def op_inputs(
