@@ -13,10 +13,13 @@ The hypothesis strategies ``values``, ``magnitudes`` (every scale from 1e-8
 to 1e8), ``op_inputs`` and ``expressions`` draw
 points inside an op's :class:`engine.Domain` and random computation graphs
 over every op in ``engine.REGISTRY`` (your own ``define_op`` ops included);
-``temporary_ops`` keeps ops defined in a test out of the registry afterwards.
+``temporary_ops`` keeps ops defined in a test out of the registry afterwards;
+``check_array_forward`` property-tests an op on numpy arrays (batched mode)
+against its float forward.
 This subpackage imports hypothesis; ``import engine`` does not.
 """
 
+from engine.testing.arrays import check_array_forward
 from engine.testing.gradcheck import (
     gradcheck,
     gradcheck_parameters,
@@ -36,6 +39,7 @@ from engine.testing.strategies import (
 __all__ = [
     "Expression",
     "Node",
+    "check_array_forward",
     "expressions",
     "gradcheck",
     "gradcheck_parameters",

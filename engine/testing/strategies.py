@@ -96,7 +96,7 @@ def op_inputs(
 ) -> st.SearchStrategy[tuple[float, ...]]:
     """Points where ``op`` (an :class:`engine.Op` or its name) is smooth: one
     float per input, each drawn by :func:`values` from the op's ``domains``."""
-    op = _resolve(op, "op_inputs")
+    op = resolve(op, "op_inputs")
     return st.tuples(*(values(d, bound=bound, margin=margin) for d in op.domains))
 
 
@@ -277,7 +277,7 @@ def _expressions(
     if ops is None:
         available = list(REGISTRY.values())  # read now: ops defined later are drawn too
     else:
-        available = [_resolve(op, "expressions") for op in ops]
+        available = [resolve(op, "expressions") for op in ops]
     if not available:
         raise ValueError("expressions: no ops to draw from")
     point = [draw(inputs) for _ in range(draw(st.integers(1, max_inputs)))]
@@ -352,12 +352,12 @@ def _is_infix(op: Op) -> bool:
     return op.arity == 2 and op.symbol in _INFIX and getattr(builtin_ops, op.name, None) is op
 
 
-def _resolve(op: Op | str, where: str) -> Op:
+def resolve(op: Op | str, where: str) -> Op:
     """An Op from an Op or a registered name."""
     if isinstance(op, Op):
         return op
     if isinstance(op, str):
         if op not in REGISTRY:
-            raise ValueError(f"{where}: no op named {op!r} in engine.REGISTRY")
+            raise ValueError(f"{where}: no op named {short_repr(op)} in engine.REGISTRY")
         return REGISTRY[op]
-    raise TypeError(f"{where}: expected an engine.Op or an op name, got {op!r}")
+    raise TypeError(f"{where}: expected an engine.Op or an op name, got {short_repr(op)}")
