@@ -80,6 +80,8 @@ def grad(
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
+    if not isinstance(create_graph, bool):
+        raise TypeError(f"grad: create_graph must be True or False, got {short_repr(create_graph)}")
     inputs = [inputs] if isinstance(inputs, Value) else listed(inputs, "grad: inputs")
     for x in inputs:
         if not isinstance(x, Value):

@@ -8,7 +8,7 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["cut", "listed", "short_repr", "to_float"]
+__all__ = ["cut", "listed", "short_repr", "to_float", "to_float_array"]
 
 QUOTE_LIMIT = 60
 """How many characters of an offending value an error message quotes."""
@@ -59,3 +59,19 @@ def listed(items: Any, where: str) -> list[Any]:
     except TypeError:
         raise TypeError(
             f"{where}: expected a list, got {type(items).__name__} {short_repr(items)}") from None
+
+
+def to_float_array(x: Any, where: str) -> Any:
+    """``x`` as a float64 numpy array, or a ``TypeError`` naming ``where`` if it
+    is not an array (or nested list) of real numbers: strings, complex numbers,
+    bools, objects and ragged lists are refused rather than converted or cut."""
+    import numpy  # only array callers pay for it
+
+    try:
+        array = numpy.asarray(x)
+    except (TypeError, ValueError):  # ragged nesting, a failing __array__
+        array = None
+    if array is None or array.dtype.kind not in "iuf":
+        kind = "ragged" if array is None else f"{array.dtype} array"
+        raise TypeError(f"{where} must be an array of real numbers, got {kind} {short_repr(x)}")
+    return array.astype(float, copy=False)

@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.checks import short_repr
+from engine.checks import listed, short_repr, to_float_array
 from engine.mode import STATE
 from engine.value import Constant, Value, as_operand, fill, to_float
 
@@ -158,6 +158,7 @@ class Op:
         has one, else ``forward`` element by element."""
         import numpy
 
+        xs = tuple(to_float_array(x, f"{self.name}: inputs") for x in xs)
         if self.array_forward is not None:
             return self.array_forward(*xs)
         return numpy.frompyfunc(self.forward, self.arity, 1)(*xs).astype(float)
@@ -439,7 +440,7 @@ def define_op(
     where = f"define_op({name!r})"
     if not callable(forward):
         raise TypeError(f"{where}: forward must be callable, got {short_repr(forward)}")
-    derivatives = tuple(derivatives)
+    derivatives = tuple(listed(derivatives, f"{where}: derivatives"))
     if not derivatives or not all(callable(d) or _is_number(d) for d in derivatives):
         raise TypeError(f"{where}: derivatives must be a non-empty list of callables or numbers")
     _check_forward_arity(forward, len(derivatives), where)

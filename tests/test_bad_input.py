@@ -221,3 +221,28 @@ def test_a_user_derivative_that_fails_or_returns_the_wrong_type_is_named(derivat
         _raised(lambda: op(x).backward(), error, "user_derivative")
         assert x.grad == 0.0  # nothing half-accumulated
         _raised(lambda: engine.grad(op(x), [x]), error, "user_derivative")
+
+
+# -- found by tests/test_fuzz_engine.py ---------------------------------------------
+
+
+def test_ops_on_arrays_of_non_numbers_name_the_op() -> None:
+    import numpy as np
+
+    for op in (engine.ops.sigmoid, engine.ops.relu, engine.ops.erf):
+        _raised(lambda op=op: op(np.array(["a"])), TypeError, op.name)
+        _raised(lambda op=op: op(np.array([1 + 2j])), TypeError, op.name)  # not cut to 1.0
+
+
+def test_define_op_with_derivatives_that_are_not_a_list_names_it() -> None:
+    with temporary_ops():
+        _raised(lambda: define_op("no_list", lambda x: x, None), TypeError, "no_list")
+        _raised(lambda: define_op("no_list", lambda x: x, 3), TypeError, "no_list")
+
+
+def test_grad_create_graph_must_be_a_bool() -> None:
+    import numpy as np
+
+    x = Value(1.0)
+    _raised(lambda: engine.grad(x * x, [x], create_graph=np.array([1.0, 2.0])), TypeError,
+            "create_graph")

@@ -12,7 +12,7 @@ import numpy as np
 from engine.batch.plan import Plan, make_plan
 from engine.batch.shared import SharedValues
 from engine.batch.steps import all_finite, index_of
-from engine.checks import listed, short_repr
+from engine.checks import listed, short_repr, to_float_array
 from engine.value import Value
 
 __all__ = ["BatchProgram", "BatchResult", "ProgramStats", "compile_batch"]
@@ -127,10 +127,7 @@ class BatchProgram:
         return grads
 
     def _check_batch(self, batch: Any) -> np.ndarray:
-        try:
-            data = np.asarray(batch, dtype=float)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"BatchProgram: batch must be an array of numbers: {error}") from None
+        data = to_float_array(batch, "BatchProgram: batch")
         n = len(self.inputs)
         if data.ndim != 2 or data.shape[1] != n or data.shape[0] == 0:
             raise ValueError(
