@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.checks import listed, short_repr, to_float_array
+from engine.checks import cut, listed, short_repr, to_float_array
 from engine.mode import STATE
 from engine.value import Constant, Value, as_operand, fill, to_float
 
@@ -370,12 +370,12 @@ def _derivative_error(error: BaseException, node: Value) -> BaseException:
     op = node._fn
     assert op is not None
     operands = _operands([c._data for c in node._children])
-    return _same_kind(error, f"{op.name}({operands}): derivative failed: {error}")
+    return _same_kind(error, f"{op.name}({operands}): derivative failed: {cut(str(error), 200)}")
 
 
 def _named(error: BaseException, op: Op, xs: Sequence[Any]) -> BaseException:
     """Re-create ``error`` with a message naming the op and its operands."""
-    message = _MATH_MESSAGES.get(str(error), str(error))
+    message = cut(_MATH_MESSAGES.get(str(error), str(error)), 200)
     return _same_kind(error, f"{op.name}({_operands(xs)}): {message}")
 
 
@@ -437,7 +437,7 @@ def define_op(
             f"define_op: an op named {name!r} already exists; pick another name, or "
             f"`del engine.REGISTRY[{name!r}]` first to redefine your own op"
         )
-    where = f"define_op({name!r})"
+    where = f"define_op({short_repr(name)})"
     if not callable(forward):
         raise TypeError(f"{where}: forward must be callable, got {short_repr(forward)}")
     derivatives = tuple(listed(derivatives, f"{where}: derivatives"))

@@ -212,10 +212,14 @@ def test_domain_names_itself_for_bad_fields(bad: Any, field: str) -> None:
         assert domain.low < domain.high
 
 
+def _raises_a_long_message(x: float) -> float:
+    raise ValueError("y" * 1_000_000)
+
+
 @given(st.sampled_from([
     lambda x: None, lambda x: "2", lambda x: 2j, lambda x: Value(1.0), lambda x: [x],
     lambda x: {}[x], lambda x: x.nope, lambda x: 1 / 0, lambda x: math.inf, lambda x: 10**400,
-    lambda x: np.float64("nan"), lambda x: np.array([x, x]),
+    lambda x: np.float64("nan"), lambda x: np.array([x, x]), _raises_a_long_message,
 ]), st.booleans())
 def test_failing_user_forwards_and_derivatives_are_named(function: Callable[..., Any],
                                                          as_derivative: bool) -> None:
