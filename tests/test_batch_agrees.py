@@ -78,7 +78,7 @@ def _agree(op: Op, rows: list[tuple[float, ...]]) -> None:
 
 
 @pytest.mark.parametrize("op", REGISTERED, ids=[op.name for op in REGISTERED])
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(data=st.data())
 def test_batched_mode_agrees_with_the_scalar_engine_on_every_registered_op(op: Op,
                                                                          data) -> None:
@@ -86,7 +86,7 @@ def test_batched_mode_agrees_with_the_scalar_engine_on_every_registered_op(op: O
 
 
 @pytest.mark.parametrize("make", USER_OPS.values(), ids=list(USER_OPS))
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(data=st.data())
 def test_batched_mode_agrees_with_the_scalar_engine_on_user_ops(make: Callable[[], Op],
                                                                 data) -> None:

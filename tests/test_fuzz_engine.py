@@ -152,7 +152,7 @@ def test_comparisons_are_exact_or_refused(bad: Any, compare: Callable[[Any, Any]
 
 
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
-@settings(max_examples=60)
+@settings(max_examples=40)
 @given(bad=BAD, data=st.data())
 def test_every_op_names_itself_for_bad_operands(op: Op, bad: Any, data) -> None:
     position = data.draw(st.integers(0, op.arity - 1), label="position")
@@ -169,7 +169,7 @@ def test_every_op_names_itself_for_bad_operands(op: Op, bad: Any, data) -> None:
 
 
 @pytest.mark.parametrize("op", OPS, ids=[op.name for op in OPS])
-@settings(max_examples=60)
+@settings(max_examples=40)
 @given(xs=st.lists(st.one_of(st.floats(allow_nan=False, allow_infinity=False), _huge_ints()),
                    min_size=2, max_size=2))
 def test_every_op_at_extreme_numbers_gives_a_finite_result_or_a_named_error(op: Op,

@@ -16,10 +16,13 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+import nn  # noqa: F401  (registers nn's ops, such as step, before collection)
 from engine import REGISTRY, Op, Value, define_op, grad, ops
 from engine.testing import gradcheck, gradgradcheck, magnitudes, numeric_gradient, temporary_ops
 
-BUILTIN_OPS = [op for op in REGISTRY.values() if op.__module__ != __name__]
+REGISTERED = list(REGISTRY.values())
+# a derivative that is the constant 0 (nn's step) cannot be 1% off
+SKEWABLE = [op for op in REGISTERED if any(callable(d) or d != 0.0 for d in op.derivatives)]
 
 # The cases an adversarial campaign found failing with a fixed step of 1e-6.
 STIFF = [
@@ -99,7 +102,7 @@ def _points(op: Op) -> st.SearchStrategy[tuple[float, ...]]:
     return st.tuples(*(magnitudes(d) for d in op.domains))
 
 
-@pytest.mark.parametrize("op", BUILTIN_OPS, ids=[op.name for op in BUILTIN_OPS])
+@pytest.mark.parametrize("op", REGISTERED, ids=[op.name for op in REGISTERED])
 @settings(max_examples=30)  # x 20 ops x 2 tests: a few seconds in all
 @given(data=st.data())
 def test_correct_derivatives_of_every_op_pass_from_1e_minus_8_to_1e8(op: Op, data) -> None:
@@ -121,7 +124,7 @@ def _skewed(op: Op, k: int) -> Op:
     return define_op(f"skewed_{op.name}", op.forward, derivatives, domains=op.domains)
 
 
-@pytest.mark.parametrize("op", BUILTIN_OPS, ids=[op.name for op in BUILTIN_OPS])
+@pytest.mark.parametrize("op", SKEWABLE, ids=[op.name for op in SKEWABLE])
 @settings(max_examples=30)
 @given(data=st.data())
 def test_derivatives_one_percent_off_fail_for_every_op(op: Op, data) -> None:
