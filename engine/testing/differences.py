@@ -92,6 +92,7 @@ def derivative(
     h = first_step * max(abs(x), 1.0)
     smallest = 16.0 * math.ulp(x) if x != 0.0 else 1e-300
     best: list[Estimate] | None = None
+    aliased: list[Estimate] | None = None  # what settled on an alias, if anything did
     rows: list[list[list[float]]] = []  # the tableau: rows[k][j] is a list of components
     failure = _Failed("+", ValueError("no step was small enough"))
     first = h
@@ -104,28 +105,36 @@ def derivative(
             rows = []  # the ladder broke: extrapolate only over consecutive steps
             h *= 0.5
             continue
-        differences, noise, actual = sides
         levels += 1
-        row = [differences]
-        for j in range(1, min(len(rows), MAX_COLUMNS - 1) + 1):
-            factor = 4.0**j
-            row.append([(factor * a - b) / (factor - 1.0)
-                        for a, b in zip(row[j - 1], rows[-1][j - 1])])
-            errors = [max(abs(r - a), abs(r - b))
-                      for r, a, b in zip(row[j], row[j - 1], rows[-1][j - 1])]
-            best = _better(best, row[j], errors, actual, noise)
-        if best is None:
-            best = [Estimate(d, math.inf, actual, n) for d, n in zip(differences, noise)]
-        rows.append(row)
+        best = _extrapolate(rows, sides, best)
         if levels >= 2 and all(good_enough(e.value, e.error) for e in best):
             check = h * CHECK_RATIO
             if _confirmed(f, x, check, best, good_enough):
-                break
-            h, rows, best = check, [], None  # an alias of a fast oscillation: go on below
+                return best
+            h, rows, best, aliased = check, [], None, best  # an alias: go on below
             continue
         h *= 0.5
-    if best is None:
+    if best is None and aliased is None:
         raise NoStep(failure.sign, x, first, h * 2.0, failure.cause)
+    return best or aliased or []
+
+
+def _extrapolate(rows: list[list[list[float]]], sides: _Differences,
+                 best: list[Estimate] | None) -> list[Estimate]:
+    """Add the central differences at one more (halved) step to the tableau
+    ``rows`` as a new row of Richardson extrapolations; return the best
+    estimates so far."""
+    row = [sides.values]
+    for j in range(1, min(len(rows), MAX_COLUMNS - 1) + 1):
+        factor = 4.0**j
+        row.append([(factor * a - b) / (factor - 1.0)
+                    for a, b in zip(row[j - 1], rows[-1][j - 1])])
+        errors = [max(abs(r - a), abs(r - b))
+                  for r, a, b in zip(row[j], row[j - 1], rows[-1][j - 1])]
+        best = _better(best, row[j], errors, sides.step, sides.noise)
+    rows.append(row)
+    if best is None:  # one step alone: no error estimate yet
+        best = [Estimate(d, math.inf, sides.step, n) for d, n in zip(sides.values, sides.noise)]
     return best
 
 
