@@ -120,7 +120,7 @@ def test_an_array_forward_wrong_beyond_the_old_probes_fails_at_compile_time() ->
         x, p = Value(2.0), Value(1.0)
         with pytest.raises(ValueError, match=r"cut_off_cube: array_forward disagrees with "
                                              r"forward at 15\.0: 0\.0 on arrays, 3375\.0"):
-            compile_batch(cube(x * p), inputs=[x], params=[p])([[20.0]])
+            compile_batch(cube(x * p), inputs=[x], params=[p])
 
 
 def test_check_array_forward_finds_the_disagreement_and_names_op_and_lane() -> None:

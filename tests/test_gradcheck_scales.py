@@ -111,6 +111,22 @@ def test_correct_derivatives_of_every_op_pass_from_1e_minus_8_to_1e8(op: Op, dat
     assert gradcheck(op, point)
 
 
+@pytest.mark.parametrize("op", REGISTERED, ids=[op.name for op in REGISTERED])
+@settings(max_examples=15)
+@given(data=st.data())
+def test_correct_second_derivatives_of_every_op_pass_from_1e_minus_8_to_1e8(op: Op,
+                                                                          data) -> None:
+    point = data.draw(_points(op), label="point")
+    _finite_gradient(op, point)
+    try:
+        leaves = [Value(x) for x in point]
+        for g in grad(op(*leaves), leaves, create_graph=True):
+            grad(g, leaves)
+    except (ArithmeticError, ValueError):
+        assume(False)  # the second derivative leaves float range (log at 1e-300 ...)
+    assert gradgradcheck(op, point)
+
+
 def _skewed(op: Op, k: int) -> Op:
     """``op`` with its k-th derivative made 1% too large (a planted bug)."""
 

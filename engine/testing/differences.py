@@ -37,6 +37,10 @@ CHECK_RATIO = 2.0**-10
 this much smaller: with steps far larger than the period of an oscillation
 (``sin`` at 1e10, stepping by 1e7) the differences can settle on an alias."""
 
+SETTLED = 0.01
+"""An estimate is final once its error is below this fraction of what the
+caller allows."""
+
 MAX_TRIES = 1100
 """Steps tried in all, failed ones included (enough to halve down to subnormals)."""
 
@@ -79,15 +83,18 @@ def derivative(
     f: Callable[[float], Sequence[float]],
     x: float,
     first_step: float,
-    good_enough: Callable[[float, float], bool],
+    allowed: Callable[[float], float],
 ) -> list[Estimate]:
     """d f/d x at ``x`` for each component of ``f`` (a function returning a
     sequence of floats), by Ridders' method.
 
-    Stops once ``good_enough(value, error)`` holds for every component (after
-    at least two steps, and confirmed by a step ``CHECK_RATIO`` times smaller),
-    or after ``MAX_LEVELS`` steps. Raises :class:`NoStep` if ``f`` fails on
-    every step tried.
+    ``allowed(value)`` is the error the caller can live with at a value (for
+    gradcheck, ``atol + rtol * |value|``). Estimates are ranked by their error
+    relative to it (an absolute ranking would prefer small garbage from steps
+    that straddle a pole over a large right value), and the search stops once
+    every component's error is below ``SETTLED`` of it (after at least two
+    steps, and confirmed by a step ``CHECK_RATIO`` times smaller), or after
+    ``MAX_LEVELS`` steps. Raises :class:`NoStep` if ``f`` fails on every step.
     """
     h = first_step * max(abs(x), 1.0)
     smallest = 16.0 * math.ulp(x) if x != 0.0 else 1e-300
@@ -106,10 +113,10 @@ def derivative(
             h *= 0.5
             continue
         levels += 1
-        best = _extrapolate(rows, sides, best)
-        if levels >= 2 and all(good_enough(e.value, e.error) for e in best):
+        best = _extrapolate(rows, sides, best, allowed)
+        if levels >= 2 and all(e.error <= SETTLED * allowed(e.value) for e in best):
             check = h * CHECK_RATIO
-            if _confirmed(f, x, check, best, good_enough):
+            if _confirmed(f, x, check, best, allowed):
                 return best
             h, rows, best, aliased = check, [], None, best  # an alias: go on below
             continue
@@ -120,7 +127,8 @@ def derivative(
 
 
 def _extrapolate(rows: list[list[list[float]]], sides: _Differences,
-                 best: list[Estimate] | None) -> list[Estimate]:
+                 best: list[Estimate] | None, allowed: Callable[[float], float]
+                 ) -> list[Estimate]:
     """Add the central differences at one more (halved) step to the tableau
     ``rows`` as a new row of Richardson extrapolations; return the best
     estimates so far."""
@@ -131,7 +139,7 @@ def _extrapolate(rows: list[list[list[float]]], sides: _Differences,
                     for a, b in zip(row[j - 1], rows[-1][j - 1])])
         errors = [max(abs(r - a), abs(r - b))
                   for r, a, b in zip(row[j], row[j - 1], rows[-1][j - 1])]
-        best = _better(best, row[j], errors, sides.step, sides.noise)
+        best = _better(best, row[j], errors, sides, allowed)
     rows.append(row)
     if best is None:  # one step alone: no error estimate yet
         best = [Estimate(d, math.inf, sides.step, n) for d, n in zip(sides.values, sides.noise)]
@@ -140,14 +148,14 @@ def _extrapolate(rows: list[list[list[float]]], sides: _Differences,
 
 def _confirmed(
     f: Callable[[float], Sequence[float]], x: float, h: float, best: list[Estimate],
-    good_enough: Callable[[float, float], bool],
+    allowed: Callable[[float], float],
 ) -> bool:
     """Whether a plain central difference with the small step h agrees with
     every settled estimate, up to its own rounding noise."""
     sides = _sides(f, x, h)
     if isinstance(sides, _Failed):
         return True  # nothing to contradict the estimate
-    return all(good_enough(e.value, 0.1 * max(abs(d - e.value) - 10.0 * n, 0.0))
+    return all(max(abs(d - e.value) - 10.0 * n, 0.0) <= 10.0 * SETTLED * allowed(e.value)
                for e, d, n in zip(best, sides.values, sides.noise))
 
 
@@ -172,13 +180,24 @@ def _sides(f: Callable[[float], Sequence[float]], x: float, h: float) -> _Differ
 
 
 def _better(
-    best: list[Estimate] | None, values: list[float], errors: list[float], step: float,
-    noise: list[float],
+    best: list[Estimate] | None, values: list[float], errors: list[float],
+    sides: _Differences, allowed: Callable[[float], float],
 ) -> list[Estimate]:
-    """``best`` with each component replaced where the new error is smaller.
-    An error estimate is never below the rounding noise: extrapolating values
-    that rounding made equal would otherwise look exact."""
-    fresh = [Estimate(v, max(e, n), step, n) for v, e, n in zip(values, errors, noise)]
+    """``best`` with each component replaced where the new error is smaller
+    relative to what is allowed. An error estimate is never below the rounding
+    noise: extrapolating values that rounding made equal would otherwise look
+    exact."""
+    fresh = [Estimate(v, max(e, n), sides.step, n)
+             for v, e, n in zip(values, errors, sides.noise)]
     if best is None:
         return fresh
-    return [new if new.error < old.error else old for new, old in zip(fresh, best)]
+    return [new if _score(new, allowed) < _score(old, allowed) else old
+            for new, old in zip(fresh, best)]
+
+
+def _score(estimate: Estimate, allowed: Callable[[float], float]) -> float:
+    """An estimate's error relative to what is allowed at its value."""
+    room = allowed(estimate.value)
+    if room > 0:
+        return estimate.error / room
+    return 0.0 if estimate.error == 0 else math.inf

@@ -49,11 +49,6 @@ Inputs = Sequence[float | Value] | float | Value
 FIRST_STEP = 1e-3
 """The default first step of the numeric side, relative to ``max(|x|, 1)``."""
 
-SETTLED = 0.01
-"""The numeric side stops refining once its error estimate is below this
-fraction of the tolerance ``atol + rtol * |numeric|``."""
-
-
 def gradcheck(
     f: Function,
     inputs: Inputs,
@@ -187,15 +182,12 @@ class _Tolerance(NamedTuple):
     rtol: float
 
     def allowed(self, numeric: float) -> float:
+        """The largest difference from ``numeric`` that passes."""
         return self.atol + self.rtol * abs(numeric)
 
     def close(self, analytic: float, numeric: float) -> bool:
         """torch's rule: |analytic - numeric| <= atol + rtol * |numeric|."""
         return abs(analytic - numeric) <= self.allowed(numeric)
-
-    def settled(self, value: float, error: float) -> bool:
-        """Whether a numeric estimate is known well enough to judge by."""
-        return error <= SETTLED * self.allowed(value)
 
 
 class _Mismatch(NamedTuple):
@@ -270,7 +262,7 @@ def _estimate(
 ) -> list[Estimate]:
     """Numeric derivatives of ``along`` (a vector function of input i) at x."""
     try:
-        return derivative(along, x, tolerance.eps, tolerance.settled)
+        return derivative(along, x, tolerance.eps, tolerance.allowed)
     except NoStep as failed:
         raise ValueError(
             f"{where}: f cannot be evaluated at {names[i]} {failed.sign} h for any step h "
