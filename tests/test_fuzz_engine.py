@@ -67,6 +67,8 @@ BAD = st.one_of(
                      Constant, Value, float, print]),
     st.builds(Value, st.floats(-10, 10)),
     st.builds(lambda: Value(1.0, (), "+")),  # a hand-built node
+    st.builds(lambda: (Value(1.0) * 2.0).children[1]),  # a Constant
+    st.builds(lambda: Value(1.0) * 2.0),  # a computed node
 )
 """Inputs a careless or adversarial caller might pass anywhere."""
 

@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 from engine.autograd import grad, topological_order
 from engine.checks import cut, short_repr
 from engine.mode import enable_grad, no_grad
-from engine.op import Op
+from engine.op import Op, _same_kind
 from engine.testing.differences import Estimate, NoStep, derivative
 from engine.value import Constant, Value, to_float
 
@@ -342,7 +342,13 @@ def _analytic_hessian(f: Function, point: list[float]) -> tuple[list[list[float]
 
 
 def _call(f: Function, leaves: list[Value], where: str) -> Value:
-    output = f(*leaves)
+    """``f(*leaves)``, checked to be a Value; an error it raises is re-raised,
+    same type, naming ``where`` and the point."""
+    try:
+        output = f(*leaves)
+    except (TypeError, ValueError, ArithmeticError) as error:
+        point = ", ".join(repr(leaf.data) for leaf in leaves)
+        raise _same_kind(error, f"{where}: f({point}) failed: {cut(str(error), 200)}") from error
     if not isinstance(output, Value):
         raise TypeError(
             f"{where}: f must return a Value computed from its arguments, "
