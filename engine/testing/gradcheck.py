@@ -362,8 +362,9 @@ def _call(f: Function, leaves: list[Value], where: str) -> Value:
 
 def _culprit(output: Value, tolerance: _Tolerance, second_order: bool) -> str:
     """Check each op node of f's graph on its own, at its own inputs, and
-    describe the first whose derivative disagrees ('' if every op agrees,
-    e.g. when f is only checked too near a kink)."""
+    describe the first whose derivative disagrees with a trustworthy numeric
+    estimate ('' if every op agrees, e.g. when f is only checked too near a
+    kink, or only at the edge of float precision)."""
     seen: set[tuple[str, tuple[float, ...]]] = set()
     for node in topological_order(output):
         op = node.op
@@ -379,7 +380,7 @@ def _culprit(output: Value, tolerance: _Tolerance, second_order: bool) -> str:
                 mismatch, _ = _second_order_mismatch(op, xs, names, tolerance)
         except (ArithmeticError, ValueError, TypeError) as error:
             return f"  culprit:   op {op.name!r} at {call}: {error}"
-        if mismatch is not None:
+        if mismatch is not None and _trustworthy(mismatch.numeric, tolerance):
             what = mismatch.what.replace("f", op.name, 1)
             return (
                 f"  culprit:   op {op.name!r}: at {call} its derivative {what} is "
@@ -387,6 +388,12 @@ def _culprit(output: Value, tolerance: _Tolerance, second_order: bool) -> str:
                 + _near_kink(op, xs, mismatch.numeric.step)
             )
     return ""
+
+
+def _trustworthy(numeric: Estimate, tolerance: _Tolerance) -> bool:
+    """Whether a numeric estimate is good enough to blame an op by (not at
+    the edge of float precision, where a correct op would be blamed)."""
+    return not _precision_notes(numeric, tolerance.allowed(numeric.value))
 
 
 def _near_kink(op: Op, xs: list[float], step: float) -> str:
