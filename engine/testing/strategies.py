@@ -41,11 +41,11 @@ def values(
     """
     domain = Domain() if domain is None else domain
     if not isinstance(domain, Domain):
-        raise TypeError(f"values: domain must be an engine.Domain, got {domain!r}")
+        raise TypeError(f"values: domain must be an engine.Domain, got {short_repr(domain)}")
     if not (isinstance(bound, (int, float)) and 0 < bound < math.inf):
-        raise ValueError(f"values: bound must be a positive finite number, got {bound!r}")
+        raise ValueError(f"values: bound must be a positive finite number, got {short_repr(bound)}")
     if not (isinstance(margin, (int, float)) and 0 <= margin < math.inf):
-        raise ValueError(f"values: margin must be a finite number >= 0, got {margin!r}")
+        raise ValueError(f"values: margin must be a finite number >= 0, got {short_repr(margin)}")
     low, high = max(domain.low + margin, -bound), min(domain.high - margin, bound)
     if not low < high:
         raise ValueError(
@@ -255,9 +255,9 @@ def expressions(
     """
     for name, number in (("max_inputs", max_inputs), ("max_ops", max_ops)):
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-            raise ValueError(f"expressions: {name} must be an int >= 1, got {number!r}")
+            raise ValueError(f"expressions: {name} must be an int >= 1, got {short_repr(number)}")
     if not (isinstance(max_magnitude, (int, float)) and max_magnitude > 0):
-        raise ValueError(f"expressions: max_magnitude must be > 0, got {max_magnitude!r}")
+        raise ValueError(f"expressions: max_magnitude must be > 0, got {short_repr(max_magnitude)}")
     chosen = None if ops is None else list(ops)
     inputs = values(bound=bound, margin=margin)
     return _expressions(chosen, max_inputs, max_ops, inputs, bound, max_magnitude, margin)
