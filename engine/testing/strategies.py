@@ -21,10 +21,11 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from engine import ops as builtin_ops
+from engine.checks import short_repr
 from engine.op import REGISTRY, Domain, Op
 from engine.value import Value
 
-__all__ = ["Expression", "Node", "expressions", "op_inputs", "values"]
+__all__ = ["Expression", "Node", "expressions", "magnitudes", "op_inputs", "values"]
 
 _INFIX = frozenset({"+", "-", "*", "/", "**"})
 
@@ -40,11 +41,11 @@ def values(
     """
     domain = Domain() if domain is None else domain
     if not isinstance(domain, Domain):
-        raise TypeError(f"values: domain must be an engine.Domain, got {domain!r}")
+        raise TypeError(f"values: domain must be an engine.Domain, got {short_repr(domain)}")
     if not (isinstance(bound, (int, float)) and 0 < bound < math.inf):
-        raise ValueError(f"values: bound must be a positive finite number, got {bound!r}")
+        raise ValueError(f"values: bound must be a positive finite number, got {short_repr(bound)}")
     if not (isinstance(margin, (int, float)) and 0 <= margin < math.inf):
-        raise ValueError(f"values: margin must be a finite number >= 0, got {margin!r}")
+        raise ValueError(f"values: margin must be a finite number >= 0, got {short_repr(margin)}")
     low, high = max(domain.low + margin, -bound), min(domain.high - margin, bound)
     if not low < high:
         raise ValueError(
@@ -65,12 +66,37 @@ def values(
     return floats.filter(lambda x: all(abs(x - p) >= margin and x != p for p in avoid))
 
 
+def magnitudes(
+    domain: Domain | None = None, *, smallest: float = 1e-8, largest: float = 1e8
+) -> st.SearchStrategy[float]:
+    """Floats of either sign whose size ranges evenly over the decades from
+    ``smallest`` to ``largest`` (1e-8, 3.7e-5, 2e3, 9e7 ... are all as likely),
+    inside ``domain`` and not within ``smallest`` of a point it avoids: for
+    testing at every scale, where :func:`values` stays near 1.
+
+    >>> from engine import Domain
+    >>> strategy = magnitudes(Domain(low=0.0))     # e.g. for log: 1e-8 .. 1e8
+    """
+    domain = Domain() if domain is None else domain
+    if not isinstance(domain, Domain):
+        raise TypeError(f"magnitudes: domain must be an engine.Domain, got {short_repr(domain)}")
+    if not (isinstance(smallest, (int, float)) and isinstance(largest, (int, float))
+            and 0 < smallest < largest < math.inf):
+        raise ValueError(f"magnitudes: need 0 < smallest < largest < inf, got "
+                         f"{short_repr(smallest)} and {short_repr(largest)}")
+    exponents = st.floats(math.log10(smallest), math.log10(largest))
+    sized = st.builds(lambda sign, e: sign * 10.0**e, st.sampled_from([1.0, -1.0]), exponents)
+    return sized.filter(
+        lambda x: domain.low < x < domain.high
+        and all(abs(x - p) >= smallest * max(1.0, abs(p)) for p in domain.avoid))
+
+
 def op_inputs(
     op: Op | str, *, bound: float = 3.0, margin: float = 0.1
 ) -> st.SearchStrategy[tuple[float, ...]]:
     """Points where ``op`` (an :class:`engine.Op` or its name) is smooth: one
     float per input, each drawn by :func:`values` from the op's ``domains``."""
-    op = _resolve(op, "op_inputs")
+    op = resolve(op, "op_inputs")
     return st.tuples(*(values(d, bound=bound, margin=margin) for d in op.domains))
 
 
@@ -229,9 +255,9 @@ def expressions(
     """
     for name, number in (("max_inputs", max_inputs), ("max_ops", max_ops)):
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-            raise ValueError(f"expressions: {name} must be an int >= 1, got {number!r}")
+            raise ValueError(f"expressions: {name} must be an int >= 1, got {short_repr(number)}")
     if not (isinstance(max_magnitude, (int, float)) and max_magnitude > 0):
-        raise ValueError(f"expressions: max_magnitude must be > 0, got {max_magnitude!r}")
+        raise ValueError(f"expressions: max_magnitude must be > 0, got {short_repr(max_magnitude)}")
     chosen = None if ops is None else list(ops)
     inputs = values(bound=bound, margin=margin)
     return _expressions(chosen, max_inputs, max_ops, inputs, bound, max_magnitude, margin)
@@ -251,7 +277,7 @@ def _expressions(
     if ops is None:
         available = list(REGISTRY.values())  # read now: ops defined later are drawn too
     else:
-        available = [_resolve(op, "expressions") for op in ops]
+        available = [resolve(op, "expressions") for op in ops]
     if not available:
         raise ValueError("expressions: no ops to draw from")
     point = [draw(inputs) for _ in range(draw(st.integers(1, max_inputs)))]
@@ -326,12 +352,12 @@ def _is_infix(op: Op) -> bool:
     return op.arity == 2 and op.symbol in _INFIX and getattr(builtin_ops, op.name, None) is op
 
 
-def _resolve(op: Op | str, where: str) -> Op:
+def resolve(op: Op | str, where: str) -> Op:
     """An Op from an Op or a registered name."""
     if isinstance(op, Op):
         return op
     if isinstance(op, str):
         if op not in REGISTRY:
-            raise ValueError(f"{where}: no op named {op!r} in engine.REGISTRY")
+            raise ValueError(f"{where}: no op named {short_repr(op)} in engine.REGISTRY")
         return REGISTRY[op]
-    raise TypeError(f"{where}: expected an engine.Op or an op name, got {op!r}")
+    raise TypeError(f"{where}: expected an engine.Op or an op name, got {short_repr(op)}")
