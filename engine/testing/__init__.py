@@ -28,8 +28,8 @@ from engine.testing.gradcheck import (
 )
 from engine.testing.registry import temporary_ops
 from engine.testing.strategies import (
+    Application,
     Expression,
-    Node,
     expressions,
     magnitudes,
     op_inputs,
@@ -37,8 +37,8 @@ from engine.testing.strategies import (
 )
 
 __all__ = [
+    "Application",
     "Expression",
-    "Node",
     "check_array_forward",
     "expressions",
     "gradcheck",

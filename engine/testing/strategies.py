@@ -25,7 +25,7 @@ from engine.checks import short_repr
 from engine.op import REGISTRY, Domain, Op
 from engine.value import Value
 
-__all__ = ["Expression", "Node", "expressions", "magnitudes", "op_inputs", "values"]
+__all__ = ["Application", "Expression", "expressions", "magnitudes", "op_inputs", "values"]
 
 _INFIX = frozenset({"+", "-", "*", "/", "**"})
 
@@ -101,9 +101,9 @@ def op_inputs(
 
 
 @dataclass(frozen=True)
-class Node:
+class Application:
     """One op application in an :class:`Expression`: each argument is an
-    ``int`` (the index of an earlier term: inputs first, then nodes) or a
+    ``int`` (the index of an earlier term: inputs first, then applications) or a
     ``float`` (a constant)."""
 
     op: Op
@@ -113,7 +113,7 @@ class Node:
 class Expression:
     """A computation graph over ops, rebuildable from its inputs.
 
-    ``inputs`` are the floats of the drawn point; ``nodes`` the op
+    ``inputs`` are the floats of the drawn point; ``applications`` the op
     applications, the last being the output. ``str()`` gives the formula,
     naming a sub-expression used more than once (``h0``) so sharing shows::
 
@@ -123,19 +123,21 @@ class Expression:
     rebuild the graph; ``gradcheck(expr, expr.inputs)`` checks it.
     """
 
-    __slots__ = ("inputs", "nodes")
+    __slots__ = ("applications", "inputs")
 
-    def __init__(self, inputs: Sequence[float], nodes: Sequence[Node]) -> None:
+    def __init__(self, inputs: Sequence[float], applications: Sequence[Application]) -> None:
         self.inputs: tuple[float, ...] = tuple(float(x) for x in inputs)
-        self.nodes: tuple[Node, ...] = tuple(nodes)
-        if not self.nodes:
-            raise ValueError("Expression: needs at least one node")
-        for k, node in enumerate(self.nodes):
-            if len(node.args) != node.op.arity:
-                raise ValueError(f"Expression: node {k} gives {node.op.name} {len(node.args)} args")
-            for a in node.args:
+        self.applications: tuple[Application, ...] = tuple(applications)
+        if not self.applications:
+            raise ValueError("Expression: needs at least one op application")
+        for k, app in enumerate(self.applications):
+            if len(app.args) != app.op.arity:
+                raise ValueError(
+                    f"Expression: application {k} gives {app.op.name} {len(app.args)} args")
+            for a in app.args:
                 if isinstance(a, int) and not 0 <= a < len(self.inputs) + k:
-                    raise ValueError(f"Expression: node {k} refers to term {a}, not defined yet")
+                    raise ValueError(
+                        f"Expression: application {k} refers to term {a}, not defined yet")
 
     # -- rebuilding ------------------------------------------------------------
 
@@ -147,16 +149,16 @@ class Expression:
     ) -> Any:
         """The output of the graph computed from ``values`` (default: fresh
         ``Value`` leaves holding ``inputs``). ``apply(op, *args)`` computes
-        each node (default ``op(*args)``); pass another to evaluate the same
+        each application (default ``op(*args)``); pass another to evaluate the same
         formula elsewhere, e.g. in PyTorch."""
         terms = [Value(x) for x in self.inputs] if values is None else list(values)
         if len(terms) != len(self.inputs):
             raise TypeError(
                 f"Expression.build: takes {len(self.inputs)} input(s), got {len(terms)}"
             )
-        for node in self.nodes:
-            args = [terms[a] if isinstance(a, int) else a for a in node.args]
-            terms.append(node.op(*args) if apply is None else apply(node.op, *args))
+        for app in self.applications:
+            args = [terms[a] if isinstance(a, int) else a for a in app.args]
+            terms.append(app.op(*args) if apply is None else apply(app.op, *args))
         return terms[-1]
 
     def __call__(self, *values: Any) -> Any:
@@ -167,29 +169,29 @@ class Expression:
 
     @property
     def ops(self) -> tuple[str, ...]:
-        """The name of each node's op, in order."""
-        return tuple(node.op.name for node in self.nodes)
+        """The name of each application's op, in order."""
+        return tuple(app.op.name for app in self.applications)
 
     def uses(self) -> list[int]:
-        """How many times each term (inputs, then nodes) is an argument."""
-        counts = [0] * (len(self.inputs) + len(self.nodes))
-        for node in self.nodes:
-            for a in node.args:
+        """How many times each term (inputs, then applications) is an argument."""
+        counts = [0] * (len(self.inputs) + len(self.applications))
+        for app in self.applications:
+            for a in app.args:
                 if isinstance(a, int):
                     counts[a] += 1
         return counts
 
     @property
-    def shared(self) -> int:
-        """How many nodes are arguments of more than one op application."""
+    def reused(self) -> int:
+        """How many applications are arguments of more than one other (reused terms)."""
         return sum(1 for count in self.uses()[len(self.inputs):] if count > 1)
 
     @property
     def depth(self) -> int:
         """The number of ops on the longest path from an input to the output."""
         depths = [0] * len(self.inputs)
-        for node in self.nodes:
-            depths.append(1 + max((depths[a] for a in node.args if isinstance(a, int)), default=0))
+        for app in self.applications:
+            depths.append(1 + max((depths[a] for a in app.args if isinstance(a, int)), default=0))
         return depths[-1]
 
     # -- printing --------------------------------------------------------------
@@ -198,10 +200,10 @@ class Expression:
         n = len(self.inputs)
         uses = self.uses()
         names = {i: f"x{i}" for i in range(n)}
-        for k in range(len(self.nodes) - 1):
+        for k in range(len(self.applications) - 1):
             if uses[n + k] > 1:
                 names[n + k] = f"h{len(names) - n}"
-        formula = self._formula(n + len(self.nodes) - 1, names)
+        formula = self._formula(n + len(self.applications) - 1, names)
         definitions = [f"{names[t]} = {self._formula(t, names)}" for t in sorted(names) if t >= n]
         return f"{formula} where {', '.join(definitions)}" if definitions else formula
 
@@ -209,13 +211,13 @@ class Expression:
         return f"Expression({str(self)!r}, inputs={list(self.inputs)!r})"
 
     def _formula(self, term: int, names: dict[int, str], bracket: bool = False) -> str:
-        """The formula of a node's term; infix ones in brackets if ``bracket``."""
-        node = self.nodes[term - len(self.inputs)]
-        if _is_infix(node.op):
-            left, right = (self._render(a, names, bracket=True) for a in node.args)
-            text = f"{left} {node.op.symbol} {right}"
+        """The formula of an application's term; infix ones in brackets if ``bracket``."""
+        app = self.applications[term - len(self.inputs)]
+        if _is_infix(app.op):
+            left, right = (self._render(a, names, bracket=True) for a in app.args)
+            text = f"{left} {app.op.symbol} {right}"
             return f"({text})" if bracket else text
-        return f"{node.op.name}({', '.join(self._render(a, names) for a in node.args)})"
+        return f"{app.op.name}({', '.join(self._render(a, names) for a in app.args)})"
 
     def _render(self, term: int | float, names: dict[int, str], bracket: bool = False) -> str:
         """An argument as text: a constant, a name (x0, h0), or a formula."""
@@ -282,7 +284,7 @@ def _expressions(
         raise ValueError("expressions: no ops to draw from")
     point = [draw(inputs) for _ in range(draw(st.integers(1, max_inputs)))]
     terms = list(point)  # the value of every term so far
-    nodes: list[Node] = []
+    applications: list[Application] = []
     for _ in range(draw(st.integers(1, max_ops))):
         op = draw(st.sampled_from(available))
         args = _draw_args(draw, op, terms, bound, margin)
@@ -293,10 +295,10 @@ def _expressions(
         except (ArithmeticError, ValueError):
             continue
         if abs(result) <= max_magnitude:
-            nodes.append(Node(op, args))
+            applications.append(Application(op, args))
             terms.append(result)
-    assume(nodes)
-    return _pruned(point, nodes)
+    assume(applications)
+    return _pruned(point, applications)
 
 
 def _draw_args(
@@ -331,18 +333,19 @@ def _inside(x: float, domain: Domain, margin: float) -> bool:
     return domain.low < x < domain.high and all(abs(x - p) >= margin and x != p for p in points)
 
 
-def _pruned(point: list[float], nodes: list[Node]) -> Expression:
-    """The expression of the last node, without the nodes it does not use."""
+def _pruned(point: list[float], applications: list[Application]) -> Expression:
+    """The expression of the last application, without those it does not use."""
     n = len(point)
-    needed = {n + len(nodes) - 1}
-    for k in range(len(nodes) - 1, -1, -1):
+    needed = {n + len(applications) - 1}
+    for k in range(len(applications) - 1, -1, -1):
         if n + k in needed:
-            needed.update(a for a in nodes[k].args if isinstance(a, int) and a >= n)
+            needed.update(a for a in applications[k].args if isinstance(a, int) and a >= n)
     kept = sorted(needed)
     new_index = {old: n + i for i, old in enumerate(kept)}
     renumbered = [
-        Node(node.op, tuple(new_index.get(a, a) if isinstance(a, int) else a for a in node.args))
-        for node in (nodes[t - n] for t in kept)
+        Application(app.op, tuple(new_index.get(a, a) if isinstance(a, int) else a
+                                  for a in app.args))
+        for app in (applications[t - n] for t in kept)
     ]
     return Expression(point, renumbered)
 
