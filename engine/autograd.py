@@ -13,6 +13,7 @@ import operator
 from collections.abc import Sequence
 from typing import Any
 
+from engine.checks import listed, short_repr
 from engine.mode import enable_grad
 from engine.op import _bad_gradient, _derivative_error
 from engine.value import Value
@@ -79,10 +80,12 @@ def grad(
     """
     if not isinstance(output, Value):
         raise TypeError(f"grad: output must be a Value, got {type(output).__name__}")
-    inputs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    if not isinstance(create_graph, bool):
+        raise TypeError(f"grad: create_graph must be True or False, got {short_repr(create_graph)}")
+    inputs = [inputs] if isinstance(inputs, Value) else listed(inputs, "grad: inputs")
     for x in inputs:
         if not isinstance(x, Value):
-            raise TypeError(f"grad: inputs must be Values, got {type(x).__name__} {x!r}")
+            raise TypeError(f"grad: inputs must be Values, got {type(x).__name__} {short_repr(x)}")
     order = topological_order(output)
     needed = _on_a_path_to(order, inputs)
     order.reverse()  # outputs first

@@ -8,7 +8,7 @@ import math
 import numbers
 from typing import Any
 
-__all__ = ["short_repr", "to_float"]
+__all__ = ["cut", "listed", "short_repr", "to_float", "to_float_array"]
 
 QUOTE_LIMIT = 60
 """How many characters of an offending value an error message quotes."""
@@ -23,6 +23,11 @@ def short_repr(x: Any, limit: int = QUOTE_LIMIT) -> str:
         text = repr(x)
     except Exception:  # a user's __repr__ may raise anything
         text = f"<{type(x).__name__} object>"
+    return cut(text, limit)
+
+
+def cut(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters, ending in ``...`` when cut."""
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -44,3 +49,29 @@ def to_float(x: Any, where: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{where}: expected a finite number, got {short_repr(x)}")
     return value
+
+
+def listed(items: Any, where: str) -> list[Any]:
+    """``items`` (any iterable) as a list, or a ``TypeError`` naming ``where``
+    and quoting what was given if it is not iterable."""
+    try:
+        return list(items)
+    except TypeError:
+        raise TypeError(
+            f"{where}: expected a list, got {type(items).__name__} {short_repr(items)}") from None
+
+
+def to_float_array(x: Any, where: str) -> Any:
+    """``x`` as a float64 numpy array, or a ``TypeError`` naming ``where`` if it
+    is not an array (or nested list) of real numbers: strings, complex numbers,
+    bools, objects and ragged lists are refused rather than converted or cut."""
+    import numpy  # only array callers pay for it
+
+    try:
+        array = numpy.asarray(x)
+    except (TypeError, ValueError):  # ragged nesting, a failing __array__
+        array = None
+    if array is None or array.dtype.kind not in "iuf":
+        kind = "ragged" if array is None else f"{array.dtype} array"
+        raise TypeError(f"{where} must be an array of real numbers, got {kind} {short_repr(x)}")
+    return array.astype(float, copy=False)

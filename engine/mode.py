@@ -11,6 +11,8 @@ from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from typing import NamedTuple
 
+from engine.checks import short_repr
+
 __all__ = ["current_scope", "enable_grad", "is_grad_enabled", "name_scope", "no_grad"]
 
 
@@ -53,7 +55,7 @@ def name_scope(name: str) -> AbstractContextManager[None]:
     ``nn`` modules use it so each node knows where it was made
     (``layers.1.neurons.3``), and drawings can group a graph by it."""
     if not isinstance(name, str) or not name:
-        raise ValueError(f"name_scope: name must be a non-empty string, got {name!r}")
+        raise ValueError(f"name_scope: name must be a non-empty string, got {short_repr(name)}")
     state = STATE.get()
     scope = f"{state.scope}.{name}" if state.scope else name
     return _set(state._replace(scope=scope))

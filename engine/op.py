@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from engine.checks import short_repr
+from engine.checks import cut, listed, short_repr, to_float_array
 from engine.mode import STATE
 from engine.value import Constant, Value, as_operand, fill, to_float
 
@@ -158,6 +158,7 @@ class Op:
         has one, else ``forward`` element by element."""
         import numpy
 
+        xs = tuple(to_float_array(x, f"{self.name}: inputs") for x in xs)
         if self.array_forward is not None:
             return self.array_forward(*xs)
         return numpy.frompyfunc(self.forward, self.arity, 1)(*xs).astype(float)
@@ -369,12 +370,12 @@ def _derivative_error(error: BaseException, node: Value) -> BaseException:
     op = node._fn
     assert op is not None
     operands = _operands([c._data for c in node._children])
-    return _same_kind(error, f"{op.name}({operands}): derivative failed: {error}")
+    return _same_kind(error, f"{op.name}({operands}): derivative failed: {cut(str(error), 200)}")
 
 
 def _named(error: BaseException, op: Op, xs: Sequence[Any]) -> BaseException:
     """Re-create ``error`` with a message naming the op and its operands."""
-    message = _MATH_MESSAGES.get(str(error), str(error))
+    message = cut(_MATH_MESSAGES.get(str(error), str(error)), 200)
     return _same_kind(error, f"{op.name}({_operands(xs)}): {message}")
 
 
@@ -436,10 +437,10 @@ def define_op(
             f"define_op: an op named {name!r} already exists; pick another name, or "
             f"`del engine.REGISTRY[{name!r}]` first to redefine your own op"
         )
-    where = f"define_op({name!r})"
+    where = f"define_op({short_repr(name)})"
     if not callable(forward):
         raise TypeError(f"{where}: forward must be callable, got {short_repr(forward)}")
-    derivatives = tuple(derivatives)
+    derivatives = tuple(listed(derivatives, f"{where}: derivatives"))
     if not derivatives or not all(callable(d) or _is_number(d) for d in derivatives):
         raise TypeError(f"{where}: derivatives must be a non-empty list of callables or numbers")
     _check_forward_arity(forward, len(derivatives), where)

@@ -71,9 +71,10 @@ def binary_cross_entropy(logit: Scalar, target: Any) -> Any:
 
 def _logaddexp(a: Any, b: Any) -> Any:
     """log(e^a + e^b) = max(a, b) + softplus(-|a - b|), with max written as
-    ``(a + b + |a - b|) / 2``: stable, and only engine ops."""
+    ``a/2 + b/2 + |a - b|/2`` (halved first, so 1e308 and 1e308 do not overflow;
+    a tie sends half the gradient to each): stable, and only engine ops."""
     gap = ops.abs(a - b)
-    return (a + b + gap) * 0.5 + ops.softplus(-gap)
+    return a * 0.5 + b * 0.5 + gap * 0.5 + ops.softplus(-gap)
 
 
 def logsumexp(values: Sequence[Scalar]) -> Any:

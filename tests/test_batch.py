@@ -32,7 +32,7 @@ def batched_expressions(draw):
          for x, flag in zip(expr.inputs, is_input)]
         for _ in range(size)
     ]
-    reported = draw(st.lists(st.integers(0, len(expr.nodes) - 1), max_size=3, unique=True))
+    reported = draw(st.lists(st.integers(0, len(expr.applications) - 1), max_size=3, unique=True))
     return expr, is_input, batch, reported
 
 

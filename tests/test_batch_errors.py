@@ -61,7 +61,7 @@ def test_bad_batches(batch, message):
 
 
 def test_a_batch_of_strings_is_a_type_error():
-    with pytest.raises(TypeError, match="batch must be an array of numbers"):
+    with pytest.raises(TypeError, match="batch must be an array of real numbers"):
         program_of(lambda x, w: w * x)([["a"]])
 
 

@@ -24,7 +24,7 @@ def layered_graphs(draw):
     are sample inputs or (shifted) terms of the shared one; plus a batch."""
     shared: Expression = draw(expressions(max_inputs=3, max_ops=8))
     sample: Expression = draw(expressions(max_inputs=4, max_ops=6))
-    shared_terms = len(shared.inputs) + len(shared.nodes)
+    shared_terms = len(shared.inputs) + len(shared.applications)
     choice = [draw(st.none() | st.integers(0, shared_terms - 1)) for _ in sample.inputs]
     size = draw(st.integers(1, 5))
     wiggle = st.floats(-0.03, 0.03)

@@ -3,15 +3,14 @@ differences — generated from the registry at collection time, so an op added
 to ``engine.ops`` (or registered by a module imported before collection) is
 covered with no new test code.
 
-Tolerances: ``gradcheck``'s defaults, ``eps=1e-6, atol=1e-5, rtol=1e-3``
-(those of ``torch.autograd.gradcheck`` in double precision). A float64
-central difference is off by about ``eps**2 * |f'''| / 6 + 2**-52 * |f| / eps``.
-``op_inputs`` draws points inside each op's ``Domain``, within ±3 and at
-least 0.1 from kinks and edges; there ``|f'''|`` stays below ~1e6 for every
-built-in op (pow and div near 0.1 are the steepest) and ``|f|`` below ~1e4,
-so both error terms stay under ~1e-6 relative to the derivative, well inside
-``rtol``, while a wrong derivative misses by far more. The second-order check
-differences the analytic gradient, with the same budget one derivative up.
+Tolerances: ``gradcheck``'s defaults, ``atol=1e-5, rtol=1e-3``
+(those of ``torch.autograd.gradcheck`` in double precision). The numeric side
+is Richardson-extrapolated central differences refined until its own error
+estimate is below 1% of that tolerance (``engine.testing.gradcheck``), so a
+correct derivative passes and a wrong one misses by far more. ``op_inputs``
+draws points inside each op's ``Domain``, within ±3 and at least 0.1 from
+kinks and edges; ``tests/test_gradcheck_scales.py`` covers 1e-8 to 1e8. The
+second-order check differences the analytic gradient the same way.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import numpy as np
 from engine.batch.plan import Plan, make_plan
 from engine.batch.shared import SharedValues
 from engine.batch.steps import all_finite, index_of
+from engine.checks import listed, short_repr, to_float_array
 from engine.value import Value
 
 __all__ = ["BatchProgram", "BatchResult", "ProgramStats", "compile_batch"]
@@ -88,7 +89,7 @@ class BatchProgram:
         reduced loss with respect to every parameter."""
         if reduction not in _REDUCTIONS:
             raise ValueError(
-                f"BatchProgram: reduction must be 'mean' or 'sum', got {reduction!r}")
+                f"BatchProgram: reduction must be 'mean' or 'sum', got {short_repr(reduction)}")
         data = self._check_batch(batch)
         plan = self._plan
         V, G = self._tables(data.shape[0])
@@ -126,10 +127,7 @@ class BatchProgram:
         return grads
 
     def _check_batch(self, batch: Any) -> np.ndarray:
-        try:
-            data = np.asarray(batch, dtype=float)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"BatchProgram: batch must be an array of numbers: {error}") from None
+        data = to_float_array(batch, "BatchProgram: batch")
         n = len(self.inputs)
         if data.ndim != 2 or data.shape[1] != n or data.shape[0] == 0:
             raise ValueError(
@@ -160,12 +158,14 @@ def compile_batch(loss: Value, inputs: Sequence[Value], params: Sequence[Value],
     """
     if not isinstance(loss, Value):
         raise TypeError(f"compile_batch: loss must be a Value, got {type(loss).__name__}")
-    groups = {"inputs": list(inputs), "params": list(params), "outputs": list(outputs)}
+    groups = {name: listed(nodes, f"compile_batch: {name}")
+              for name, nodes in (("inputs", inputs), ("params", params), ("outputs", outputs))}
     for name, nodes in groups.items():
         for node in nodes:
             if not isinstance(node, Value):
                 raise TypeError(
-                    f"compile_batch: {name} must be Values, got {type(node).__name__} {node!r}")
+                    f"compile_batch: {name} must be Values, got {type(node).__name__} "
+                    f"{short_repr(node)}")
     for name in ("inputs", "params"):
         for node in groups[name]:
             if node._children:

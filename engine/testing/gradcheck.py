@@ -1,22 +1,28 @@
-"""Check the engine's derivatives against central finite differences.
+"""Check the engine's derivatives against numeric ones.
 
 ``gradcheck`` compares first derivatives, ``gradgradcheck`` second ones
 (the Hessian that ``engine.grad(..., create_graph=True)`` builds). Both work
 in float64, which is what a Python float is.
 
-Why the defaults (``eps=1e-6, atol=1e-5, rtol=1e-3``): a central difference
-``(f(x + eps) - f(x - eps)) / (2 * eps)`` is off by about
-``eps**2 * |f'''| / 6`` (truncation) plus ``2**-52 * |f| / eps`` (rounding).
-With ``eps = 1e-6`` both terms are around 1e-10 to 1e-12 for functions of
-moderate size, far below ``atol = 1e-5`` and ``rtol = 1e-3``, while a wrong
-derivative is usually wrong by far more. These are exactly the defaults of
-``torch.autograd.gradcheck`` in double precision, so a check that passes
-there passes here. ``jax.test_util.check_grads`` steps further
-(``eps = 1e-4``, tolerance 1e-5 for float64) but along a single random
-direction; HIPS autograd uses the same central difference with ``EPS = 1e-6``.
-A point closer than ``eps`` to a kink (``relu`` at 0) or an edge of the
-domain (``log`` at 0) makes the finite difference itself wrong: check away
-from such points.
+The numeric side (:mod:`engine.testing.differences`) is not one central
+difference with a fixed step but Ridders' method: central differences over
+steps that start at ``eps * max(|x|, 1)`` (relative to each input's scale)
+and halve, combined by Richardson extrapolation, which also estimates its own
+error. So ``x * 1.0`` at 1e15, ``x * x`` at 1e10, ``log`` at 1e-5 and
+``tanh(1e6 * x)`` at 0 all get numeric derivatives good to ~1e-8 or better,
+where a fixed step of 1e-6 is off by 10% to 100%.
+
+Why the tolerances (``atol=1e-5, rtol=1e-3``, a derivative passes if
+``|analytic - numeric| <= atol + rtol * |numeric|``): they are the defaults
+of ``torch.autograd.gradcheck`` in double precision, so a check that passes
+there passes here. The extrapolated numeric value is refined until its own
+error estimate is below 1% of that allowance, so the numeric side uses up
+almost none of it, while a derivative wrong by 1% (ten times ``rtol``) fails
+wherever it is not smaller than about ``atol / 0.009``. Where the numeric
+estimate cannot get that good, the failure says why: the point is near a
+kink or edge of an op's :class:`engine.Domain` (``relu`` at 0), or so close
+to the limits of float64 that rounding alone swamps the difference (``|f|``
+huge compared with how much ``f`` changes over any usable step).
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from engine.autograd import grad, topological_order
+from engine.checks import cut, short_repr
 from engine.mode import enable_grad, no_grad
-from engine.op import Op
+from engine.op import Op, _same_kind
+from engine.testing.differences import Estimate, NoStep, derivative
 from engine.value import Constant, Value, to_float
 
 __all__ = ["gradcheck", "gradcheck_parameters", "gradgradcheck", "numeric_gradient"]
@@ -38,33 +46,38 @@ Function = Callable[..., Value]
 Inputs = Sequence[float | Value] | float | Value
 """The point to check at: numbers or ``Value`` nodes (only their data is used)."""
 
+FIRST_STEP = 1e-3
+"""The default first step of the numeric side, relative to ``max(|x|, 1)``."""
 
 def gradcheck(
     f: Function,
     inputs: Inputs,
     *,
-    eps: float = 1e-6,
+    eps: float = FIRST_STEP,
     atol: float = 1e-5,
     rtol: float = 1e-3,
 ) -> bool:
-    """Check ``f``'s gradient from ``engine.grad`` against central differences.
+    """Check ``f``'s gradient from ``engine.grad`` against numeric derivatives.
 
     ``f(*values)`` must return a ``Value`` computed from its arguments;
     ``inputs`` is the point (a number, a ``Value``, or a sequence of them;
     fresh leaves are made from it, so the given Values' ``.grad`` is left
     alone). Each partial derivative must satisfy
-    ``|analytic - numeric| <= atol + rtol * |numeric|``.
+    ``|analytic - numeric| <= atol + rtol * |numeric|``; the numeric one comes
+    from central differences with steps from ``eps * max(|x|, 1)`` down,
+    Richardson-extrapolated (see the module docstring for why).
 
     Returns True, or raises ``AssertionError`` naming the input, both values,
-    the errors, the tolerances, the point, and the op in the graph whose own
-    derivative disagrees with finite differences when there is one.
+    the errors, the tolerances, the point, the op in the graph whose own
+    derivative disagrees with finite differences when there is one, and a
+    note when the point is near a kink or the edge of float precision.
 
     >>> gradcheck(lambda x, y: x * y.exp(), [1.5, -0.5])
     True
     """
     __tracebackhide__ = True  # pytest shows the caller's line, not ours
     point, names = _arguments("gradcheck", f, inputs, eps, atol, rtol)
-    _check_first_order("gradcheck", f, point, names, eps, atol, rtol)
+    _check_first_order("gradcheck", f, point, names, _Tolerance(eps, atol, rtol))
     return True
 
 
@@ -72,17 +85,17 @@ def gradgradcheck(
     f: Function,
     inputs: Inputs,
     *,
-    eps: float = 1e-6,
+    eps: float = FIRST_STEP,
     atol: float = 1e-5,
     rtol: float = 1e-3,
 ) -> bool:
-    """Check ``f``'s first and second derivatives against finite differences.
+    """Check ``f``'s first and second derivatives against numeric ones.
 
     First checks the gradient as :func:`gradcheck` does (second derivatives
     alone would miss a wrong first derivative: it is differentiated
     consistently). Then builds the Hessian by differentiating
     ``engine.grad(..., create_graph=True)`` once more, and compares each entry
-    with central differences of the analytic gradient. Same arguments,
+    with numeric derivatives of the analytic gradient. Same arguments,
     tolerances and errors as :func:`gradcheck`; a derivative that cannot run
     on ``Value`` nodes (written with ``math.exp`` rather than
     ``engine.ops.exp``) raises ``TypeError`` naming its op.
@@ -92,11 +105,12 @@ def gradgradcheck(
     """
     __tracebackhide__ = True  # pytest shows the caller's line, not ours
     point, names = _arguments("gradgradcheck", f, inputs, eps, atol, rtol)
-    _check_first_order("gradgradcheck", f, point, names, eps, atol, rtol)
-    mismatch, output = _second_order_mismatch(f, point, names, eps, atol, rtol)
+    tolerance = _Tolerance(eps, atol, rtol)
+    _check_first_order("gradgradcheck", f, point, names, tolerance)
+    mismatch, output = _second_order_mismatch(f, point, names, tolerance)
     if mismatch is not None:
-        culprit = _culprit(output, eps, atol, rtol, second_order=True)
-        raise AssertionError(_report("gradgradcheck", f, mismatch, point, names, eps, atol, rtol,
+        culprit = _culprit(output, tolerance, second_order=True)
+        raise AssertionError(_report("gradgradcheck", f, mismatch, point, names, tolerance,
                                      culprit))
     return True
 
@@ -105,7 +119,7 @@ def gradcheck_parameters(
     loss: Callable[[], Value],
     parameters: Mapping[str, Value] | Iterable[Value],
     *,
-    eps: float = 1e-6,
+    eps: float = FIRST_STEP,
     atol: float = 1e-5,
     rtol: float = 1e-3,
 ) -> bool:
@@ -114,9 +128,9 @@ def gradcheck_parameters(
     ``.data`` of ``parameters`` (Values, or a mapping name -> Value such as
     ``dict(model.named_parameters())``, whose names the message then uses).
 
-    The numeric side moves each parameter's ``.data`` by ``±eps`` in place
-    and always puts it back; ``.grad`` fields are left alone. Same
-    tolerances, return value and errors as :func:`gradcheck`.
+    The numeric side moves each parameter's ``.data`` in place and always
+    puts it back; ``.grad`` fields are left alone. Same tolerances, return
+    value and errors as :func:`gradcheck`.
 
     >>> from engine import Value
     >>> w, b = Value(0.5, label="w"), Value(-1.0, label="b")
@@ -127,110 +141,141 @@ def gradcheck_parameters(
     where = "gradcheck_parameters"
     named = _named_parameters(where, parameters)
     _arguments(where, loss, [p for _, p in named], eps, atol, rtol)
+    tolerance = _Tolerance(eps, atol, rtol)
     with enable_grad():
         output = _call(loss, [], where)
         analytic = [g.data for g in grad(output, [p for _, p in named])]
     for (name, p), a in zip(named, analytic):
-        n = _numeric_partial(where, loss, name, p, eps)
-        if not _close(a, n, atol, rtol):
-            culprit = _culprit(output, eps, atol, rtol, second_order=False)
+        n = _numeric_partial(where, loss, name, p, tolerance)
+        if not tolerance.close(a, n.value):
+            culprit = _culprit(output, tolerance, second_order=False)
             mismatch = _Mismatch(f"d(loss)/d({name})", a, n)
-            raise AssertionError(
-                _report(where, loss, mismatch, [p.data], [name], eps, atol, rtol, culprit)
-            )
+            raise AssertionError(_report(where, loss, mismatch, [p.data], [name], tolerance,
+                                         culprit))
     return True
 
 
-def numeric_gradient(f: Function, inputs: Inputs, *, eps: float = 1e-6) -> list[float]:
-    """The gradient of ``f`` at ``inputs`` by central differences (float64):
-    ``(f(x + eps * e_i) - f(x - eps * e_i)) / (2 * eps)`` for each input.
+def numeric_gradient(f: Function, inputs: Inputs, *, eps: float = FIRST_STEP) -> list[float]:
+    """The gradient of ``f`` at ``inputs`` by Richardson-extrapolated central
+    differences (float64), steps starting at ``eps * max(|x|, 1)`` for each
+    input; refined until each entry's error estimate is about 1e-10 relative.
 
     Evaluates ``f`` under ``no_grad``. Raises ``ValueError`` naming the input
-    if ``f`` cannot be evaluated a step ``eps`` away from the point.
+    if ``f`` cannot be evaluated at any step around the point.
 
-    >>> [round(g, 6) for g in numeric_gradient(lambda x, y: x * y, [2.0, 3.0])]
+    >>> [round(g, 9) for g in numeric_gradient(lambda x, y: x * y, [2.0, 3.0])]
     [3.0, 2.0]
     """
     point, names = _arguments("numeric_gradient", f, inputs, eps, 0.0, 0.0)
-    return _numeric_gradient("numeric_gradient", f, point, names, eps)
+    tolerance = _Tolerance(eps, 1e-8, 1e-8)
+    return [e.value for e in _numeric_gradient("numeric_gradient", f, point, names, tolerance)]
 
 
 # -- the comparisons ----------------------------------------------------------
 
 
+class _Tolerance(NamedTuple):
+    """The first step of the numeric side and the pass rule."""
+
+    eps: float
+    atol: float
+    rtol: float
+
+    def allowed(self, numeric: float) -> float:
+        """The largest difference from ``numeric`` that passes."""
+        return self.atol + self.rtol * abs(numeric)
+
+    def close(self, analytic: float, numeric: float) -> bool:
+        """torch's rule: |analytic - numeric| <= atol + rtol * |numeric|."""
+        return abs(analytic - numeric) <= self.allowed(numeric)
+
+
 class _Mismatch(NamedTuple):
-    """One derivative that disagrees with its finite difference."""
+    """One derivative that disagrees with its numeric estimate."""
 
     what: str  # "d(f)/d(x0)" or "d²(f)/d(x0)d(x1)"
     analytic: float
-    numeric: float
+    numeric: Estimate
 
 
 def _check_first_order(
-    where: str, f: Function, point: list[float], names: list[str],
-    eps: float, atol: float, rtol: float,
+    where: str, f: Function, point: list[float], names: list[str], tolerance: _Tolerance
 ) -> None:
     """Raise the AssertionError of gradcheck if any partial derivative is off."""
     __tracebackhide__ = True
-    mismatch, output = _first_order_mismatch(where, f, point, names, eps, atol, rtol)
+    mismatch, output = _first_order_mismatch(where, f, point, names, tolerance)
     if mismatch is not None:
-        culprit = _culprit(output, eps, atol, rtol, second_order=False)
-        raise AssertionError(_report(where, f, mismatch, point, names, eps, atol, rtol, culprit))
+        culprit = _culprit(output, tolerance, second_order=False)
+        raise AssertionError(_report(where, f, mismatch, point, names, tolerance, culprit))
 
 
 def _first_order_mismatch(
-    where: str, f: Function, point: list[float], names: list[str],
-    eps: float, atol: float, rtol: float,
+    where: str, f: Function, point: list[float], names: list[str], tolerance: _Tolerance
 ) -> tuple[_Mismatch | None, Value]:
     """The first partial derivative from engine.grad that disagrees with its
-    central difference (None if all agree), and f's output node."""
+    numeric estimate (None if all agree), and f's output node."""
     analytic, output = _analytic_gradient(f, point, where)
-    numeric = _numeric_gradient(where, f, point, names, eps)
+    numeric = _numeric_gradient(where, f, point, names, tolerance)
     for name, a, n in zip(names, analytic, numeric):
-        if not _close(a, n, atol, rtol):
+        if not tolerance.close(a, n.value):
             return _Mismatch(f"d(f)/d({name})", a, n), output
     return None, output
 
 
 def _second_order_mismatch(
-    f: Function, point: list[float], names: list[str], eps: float, atol: float, rtol: float
+    f: Function, point: list[float], names: list[str], tolerance: _Tolerance
 ) -> tuple[_Mismatch | None, Value]:
-    """The first Hessian entry that disagrees with central differences of the
+    """The first Hessian entry that disagrees with numeric derivatives of the
     analytic gradient (None if all agree), and f's output node."""
     hessian, output = _analytic_hessian(f, point)
     for j in range(len(point)):
-        upper = _gradient_at(f, _step(point, j, eps), names, j, "+")
-        lower = _gradient_at(f, _step(point, j, -eps), names, j, "-")
-        for i in range(len(point)):
-            numeric = (upper[i] - lower[i]) / (2.0 * eps)
-            if not _close(hessian[i][j], numeric, atol, rtol):
+
+        def gradient_along(t: float, j: int = j) -> list[float]:
+            return _analytic_gradient(f, _moved(point, j, t), "gradgradcheck")[0]
+
+        column = _estimate("gradgradcheck", names, j, tolerance, point[j], gradient_along)
+        for i, numeric in enumerate(column):
+            if not tolerance.close(hessian[i][j], numeric.value):
                 what = f"d²(f)/d({names[i]})d({names[j]})"
                 return _Mismatch(what, hessian[i][j], numeric), output
     return None, output
 
 
 def _numeric_gradient(
-    where: str, f: Function, point: list[float], names: list[str], eps: float
-) -> list[float]:
-    """Central differences of f along each input."""
-    gradient = []
+    where: str, f: Function, point: list[float], names: list[str], tolerance: _Tolerance
+) -> list[Estimate]:
+    """Numeric estimates of f's partial derivatives along each input."""
+    estimates = []
     for i in range(len(point)):
-        upper = _evaluate(where, f, _step(point, i, eps), names, i, "+")
-        lower = _evaluate(where, f, _step(point, i, -eps), names, i, "-")
-        gradient.append((upper - lower) / (2.0 * eps))
-    return gradient
+
+        def value_along(t: float, i: int = i) -> list[float]:
+            with no_grad():
+                return [_call(f, [Value(x) for x in _moved(point, i, t)], where).data]
+
+        estimates.append(_estimate(where, names, i, tolerance, point[i], value_along)[0])
+    return estimates
 
 
-def _step(point: list[float], i: int, h: float) -> list[float]:
-    """``point`` with coordinate i moved by h."""
+def _estimate(
+    where: str, names: list[str], i: int, tolerance: _Tolerance, x: float,
+    along: Callable[[float], list[float]],
+) -> list[Estimate]:
+    """Numeric derivatives of ``along`` (a vector function of input i) at x."""
+    try:
+        return derivative(along, x, tolerance.eps, tolerance.allowed)
+    except NoStep as failed:
+        raise ValueError(
+            f"{where}: f cannot be evaluated at {names[i]} {failed.sign} h for any step h "
+            f"from {failed.first:.3g} down to {failed.last:.3g} around {names[i]}={x!r} "
+            f"({short_repr(str(failed.cause), 120)}); check at a point inside f's domain"
+        ) from None
+
+
+def _moved(point: list[float], i: int, t: float) -> list[float]:
+    """``point`` with coordinate i set to t."""
     moved = list(point)
-    moved[i] += h
+    moved[i] = t
     return moved
-
-
-def _close(analytic: float, numeric: float, atol: float, rtol: float) -> bool:
-    """torch's rule: |analytic - numeric| <= atol + rtol * |numeric|."""
-    return abs(analytic - numeric) <= atol + rtol * abs(numeric)
 
 
 def _named_parameters(
@@ -238,33 +283,32 @@ def _named_parameters(
 ) -> list[tuple[str, Value]]:
     """(name, parameter) pairs: mapping keys, else labels or positions."""
     if isinstance(parameters, Mapping):
-        named = [(str(name), p) for name, p in parameters.items()]
+        named = [(cut(str(name)), p) for name, p in parameters.items()]
     else:
         named = [(getattr(p, "label", "") or f"parameters[{i}]", p)
                  for i, p in enumerate(parameters)]
     for name, p in named:
         if not isinstance(p, Value) or isinstance(p, Constant):
-            raise TypeError(f"{where}: {name} must be a Value (not a Constant), got {p!r}")
+            raise TypeError(f"{where}: {cut(name)} must be a Value (not a Constant), "
+                            f"got {short_repr(p)}")
     return named
 
 
 def _numeric_partial(
-    where: str, loss: Callable[[], Value], name: str, p: Value, eps: float
-) -> float:
-    """d loss / d p by a central difference, moving p.data in place and back."""
+    where: str, loss: Callable[[], Value], name: str, p: Value, tolerance: _Tolerance
+) -> Estimate:
+    """d loss / d p numerically, moving p.data in place and back."""
     start = p.data
-    sides = []
-    try:
+
+    def at(t: float) -> list[float]:
+        p.data = t
         with no_grad():
-            for sign, h in (("+", eps), ("-", -eps)):
-                p.data = start + h
-                try:
-                    sides.append(_call(loss, [], where).data)
-                except (ArithmeticError, ValueError) as error:
-                    raise _step_error(where, [name], 0, sign, [p.data], error) from None
+            return [_call(loss, [], where).data]
+
+    try:
+        return _estimate(where, [name], 0, tolerance, start, at)[0]
     finally:
         p.data = start
-    return (sides[0] - sides[1]) / (2.0 * eps)
 
 
 # -- the two sides of the comparison ------------------------------------------
@@ -297,33 +341,18 @@ def _analytic_hessian(f: Function, point: list[float]) -> tuple[list[list[float]
     return rows, output
 
 
-def _gradient_at(
-    f: Function, point: list[float], names: list[str], i: int, sign: str
-) -> list[float]:
-    """engine.grad of f at a point stepped along input i (for the Hessian)."""
-    try:
-        return _analytic_gradient(f, point, "gradgradcheck")[0]
-    except (ArithmeticError, ValueError) as error:
-        raise _step_error("gradgradcheck", names, i, sign, point, error) from None
-
-
-def _evaluate(
-    where: str, f: Function, point: list[float], names: list[str], i: int, sign: str
-) -> float:
-    """f's value at a point stepped along input i, without recording a graph."""
-    try:
-        with no_grad():
-            return _call(f, [Value(x) for x in point], where).data
-    except (ArithmeticError, ValueError) as error:
-        raise _step_error(where, names, i, sign, point, error) from None
-
-
 def _call(f: Function, leaves: list[Value], where: str) -> Value:
-    output = f(*leaves)
+    """``f(*leaves)``, checked to be a Value; an error it raises is re-raised,
+    same type, naming ``where`` and the point."""
+    try:
+        output = f(*leaves)
+    except (TypeError, ValueError, ArithmeticError) as error:
+        point = ", ".join(repr(leaf.data) for leaf in leaves)
+        raise _same_kind(error, f"{where}: f({point}) failed: {cut(str(error), 200)}") from error
     if not isinstance(output, Value):
         raise TypeError(
             f"{where}: f must return a Value computed from its arguments, "
-            f"got {type(output).__name__} {output!r}"
+            f"got {type(output).__name__} {short_repr(output)}"
         )
     return output
 
@@ -331,10 +360,11 @@ def _call(f: Function, leaves: list[Value], where: str) -> Value:
 # -- finding the op to blame --------------------------------------------------
 
 
-def _culprit(output: Value, eps: float, atol: float, rtol: float, second_order: bool) -> str:
+def _culprit(output: Value, tolerance: _Tolerance, second_order: bool) -> str:
     """Check each op node of f's graph on its own, at its own inputs, and
-    describe the first whose derivative disagrees ('' if every op agrees,
-    e.g. when f is only checked too near a kink)."""
+    describe the first whose derivative disagrees with a trustworthy numeric
+    estimate ('' if every op agrees, e.g. when f is only checked too near a
+    kink, or only at the edge of float precision)."""
     seen: set[tuple[str, tuple[float, ...]]] = set()
     for node in topological_order(output):
         op = node.op
@@ -345,31 +375,38 @@ def _culprit(output: Value, eps: float, atol: float, rtol: float, second_order: 
         names = [f"x{i}" for i in range(len(xs))]
         call = f"{op.name}({', '.join(repr(x) for x in xs)})"
         try:
-            mismatch, _ = _first_order_mismatch("gradcheck", op, xs, names, eps, atol, rtol)
+            mismatch, _ = _first_order_mismatch("gradcheck", op, xs, names, tolerance)
             if mismatch is None and second_order:
-                mismatch, _ = _second_order_mismatch(op, xs, names, eps, atol, rtol)
+                mismatch, _ = _second_order_mismatch(op, xs, names, tolerance)
         except (ArithmeticError, ValueError, TypeError) as error:
             return f"  culprit:   op {op.name!r} at {call}: {error}"
-        if mismatch is not None:
+        if mismatch is not None and _trustworthy(mismatch.numeric, tolerance):
             what = mismatch.what.replace("f", op.name, 1)
             return (
                 f"  culprit:   op {op.name!r}: at {call} its derivative {what} is "
-                f"{mismatch.analytic!r} but finite differences give {mismatch.numeric!r}"
-                + _near_kink(op, xs, eps)
+                f"{mismatch.analytic!r} but finite differences give {mismatch.numeric.value!r}"
+                + _near_kink(op, xs, mismatch.numeric.step)
             )
     return ""
 
 
-def _near_kink(op: Op, xs: list[float], eps: float) -> str:
-    """A note if an input of op is within a few eps of a kink or edge of its
-    Domain, where finite differences cannot be trusted ('' otherwise)."""
+def _trustworthy(numeric: Estimate, tolerance: _Tolerance) -> bool:
+    """Whether a numeric estimate is good enough to blame an op by (not at
+    the edge of float precision, where a correct op would be blamed)."""
+    return not _precision_notes(numeric, tolerance.allowed(numeric.value))
+
+
+def _near_kink(op: Op, xs: list[float], step: float) -> str:
+    """A note if an input of op is within a couple of the numeric steps of a
+    kink or edge of its Domain, where finite differences cannot be trusted
+    ('' otherwise)."""
     for k, (x, domain) in enumerate(zip(xs, op.domains)):
         for p in (domain.low, domain.high, *domain.avoid):
-            if math.isfinite(p) and abs(x - p) <= 10 * eps:
+            if math.isfinite(p) and abs(x - p) <= 2.0 * step:
                 return (
-                    f"\n  note:      input {k} of {op.name} is within {10 * eps:g} of {p!r}, "
-                    "a kink or edge of its Domain: finite differences are unreliable "
-                    "there; check at another point"
+                    f"\n  note:      input {k} of {op.name} is {x!r}, within {2.0 * step:.2g} "
+                    f"of {p!r}, a kink or edge of its Domain: finite differences are "
+                    "unreliable there; check at another point"
                 )
     return ""
 
@@ -398,18 +435,18 @@ def _arguments(
 ) -> tuple[list[float], list[str]]:
     """Validate the arguments; return the point as floats and a name per input."""
     if not callable(f):
-        raise TypeError(f"{where}: f must be callable, got {type(f).__name__} {f!r}")
+        raise TypeError(f"{where}: f must be callable, got {type(f).__name__} {short_repr(f)}")
     for name, value in (("eps", eps), ("atol", atol), ("rtol", rtol)):
         number = to_float(value, f"{where}: {name}")
         if number < 0 or (name == "eps" and number == 0):
             relation = "> 0" if name == "eps" else ">= 0"
-            raise ValueError(f"{where}: {name} must be {relation}, got {value!r}")
+            raise ValueError(f"{where}: {name} must be {relation}, got {short_repr(value)}")
     if isinstance(inputs, (Value, int, float)) and not isinstance(inputs, bool):
         inputs = [inputs]
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Sequence):
         raise TypeError(
             f"{where}: inputs must be a number, a Value, or a sequence of them, "
-            f"got {type(inputs).__name__} {inputs!r}"
+            f"got {type(inputs).__name__} {short_repr(inputs)}"
         )
     if not inputs:
         raise ValueError(f"{where}: inputs is empty; f needs at least one argument")
@@ -417,7 +454,7 @@ def _arguments(
     for i, x in enumerate(inputs):
         if isinstance(x, Value):
             point.append(x.data)
-            names.append(x.label or f"x{i}")
+            names.append(cut(x.label, 40) if x.label else f"x{i}")
         else:
             point.append(to_float(x, f"{where}: inputs[{i}]"))
             names.append(f"x{i}")
@@ -429,8 +466,8 @@ def _describe(f: Any) -> str:
     if isinstance(f, Op):
         return f"op {f.name!r}"
     if type(f).__str__ is not object.__str__:
-        return str(f)
-    return getattr(f, "__qualname__", None) or repr(f)
+        return cut(str(f), 200)
+    return getattr(f, "__qualname__", None) or short_repr(f)
 
 
 def _format_point(point: list[float], names: list[str]) -> str:
@@ -439,33 +476,44 @@ def _format_point(point: list[float], names: list[str]) -> str:
 
 def _report(
     where: str, f: Any, mismatch: _Mismatch, point: list[float], names: list[str],
-    eps: float, atol: float, rtol: float, culprit: str,
+    tolerance: _Tolerance, culprit: str,
 ) -> str:
     """The AssertionError message: what disagrees, by how much, where, and why."""
     analytic, numeric = mismatch.analytic, mismatch.numeric
-    error = abs(analytic - numeric)
-    relative = error / abs(numeric) if numeric != 0 else math.inf
+    error = abs(analytic - numeric.value)
+    relative = error / abs(numeric.value) if numeric.value != 0 else math.inf
     of_gradient = " of the gradient" if mismatch.what.startswith("d²") else ""
+    allowed = tolerance.allowed(numeric.value)
     lines = [
-        f"{where}: {mismatch.what} disagrees with central differences{of_gradient}",
+        f"{where}: {mismatch.what} disagrees with finite differences{of_gradient}",
         f"  f:         {_describe(f)}",
         f"  at:        {_format_point(point, names)}",
         f"  analytic:  {analytic!r}",
-        f"  numeric:   {numeric!r}  (eps={eps:g})",
-        f"  abs error: {error:.3g}  (atol={atol:g})",
-        f"  rel error: {relative:.3g}  (rtol={rtol:g}; passes if abs error <= "
-        f"atol + rtol * |numeric| = {atol + rtol * abs(numeric):.3g})",
+        f"  numeric:   {numeric.value!r}  (Richardson-extrapolated central differences, "
+        f"step {numeric.step:.3g}, estimated error {numeric.error:.2g})",
+        f"  abs error: {error:.3g}  (atol={tolerance.atol:g})",
+        f"  rel error: {relative:.3g}  (rtol={tolerance.rtol:g}; passes if abs error <= "
+        f"atol + rtol * |numeric| = {allowed:.3g})",
     ]
+    lines += _precision_notes(numeric, allowed)
     if culprit:
         lines.append(culprit)
     return "\n".join(lines)
 
 
-def _step_error(
-    where: str, names: list[str], i: int, sign: str, point: list[float], error: BaseException
-) -> ValueError:
-    """f failed at a point one step from the checked one (outside its domain)."""
-    return ValueError(
-        f"{where}: f cannot be evaluated at {names[i]} {sign} eps = {point[i]!r} ({error}); "
-        "check at a point at least eps inside f's domain"
-    )
+def _precision_notes(numeric: Estimate, allowed: float) -> list[str]:
+    """Say when the numeric side itself cannot be trusted to the tolerance."""
+    if numeric.noise > 0.1 * allowed:
+        return [
+            f"  note:      near the edge of float64 precision: rounding alone makes a "
+            f"difference over step {numeric.step:.3g} uncertain by {numeric.noise:.2g} "
+            "(f is large compared with how much it changes there); the analytic value "
+            "may well be right: try a larger eps"
+        ]
+    if not numeric.error <= allowed:
+        return [
+            f"  note:      the finite differences did not settle (their own error estimate, "
+            f"{numeric.error:.2g}, exceeds the tolerance): f may have a kink or jump within "
+            f"{numeric.step:.3g} of the point, or be too steep for float64 there"
+        ]
+    return []

@@ -21,10 +21,11 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from engine import ops as builtin_ops
+from engine.checks import short_repr
 from engine.op import REGISTRY, Domain, Op
 from engine.value import Value
 
-__all__ = ["Expression", "Node", "expressions", "op_inputs", "values"]
+__all__ = ["Application", "Expression", "expressions", "magnitudes", "op_inputs", "values"]
 
 _INFIX = frozenset({"+", "-", "*", "/", "**"})
 
@@ -40,11 +41,11 @@ def values(
     """
     domain = Domain() if domain is None else domain
     if not isinstance(domain, Domain):
-        raise TypeError(f"values: domain must be an engine.Domain, got {domain!r}")
+        raise TypeError(f"values: domain must be an engine.Domain, got {short_repr(domain)}")
     if not (isinstance(bound, (int, float)) and 0 < bound < math.inf):
-        raise ValueError(f"values: bound must be a positive finite number, got {bound!r}")
+        raise ValueError(f"values: bound must be a positive finite number, got {short_repr(bound)}")
     if not (isinstance(margin, (int, float)) and 0 <= margin < math.inf):
-        raise ValueError(f"values: margin must be a finite number >= 0, got {margin!r}")
+        raise ValueError(f"values: margin must be a finite number >= 0, got {short_repr(margin)}")
     low, high = max(domain.low + margin, -bound), min(domain.high - margin, bound)
     if not low < high:
         raise ValueError(
@@ -65,19 +66,44 @@ def values(
     return floats.filter(lambda x: all(abs(x - p) >= margin and x != p for p in avoid))
 
 
+def magnitudes(
+    domain: Domain | None = None, *, smallest: float = 1e-8, largest: float = 1e8
+) -> st.SearchStrategy[float]:
+    """Floats of either sign whose size ranges evenly over the decades from
+    ``smallest`` to ``largest`` (1e-8, 3.7e-5, 2e3, 9e7 ... are all as likely),
+    inside ``domain`` and not within ``smallest`` of a point it avoids: for
+    testing at every scale, where :func:`values` stays near 1.
+
+    >>> from engine import Domain
+    >>> strategy = magnitudes(Domain(low=0.0))     # e.g. for log: 1e-8 .. 1e8
+    """
+    domain = Domain() if domain is None else domain
+    if not isinstance(domain, Domain):
+        raise TypeError(f"magnitudes: domain must be an engine.Domain, got {short_repr(domain)}")
+    if not (isinstance(smallest, (int, float)) and isinstance(largest, (int, float))
+            and 0 < smallest < largest < math.inf):
+        raise ValueError(f"magnitudes: need 0 < smallest < largest < inf, got "
+                         f"{short_repr(smallest)} and {short_repr(largest)}")
+    exponents = st.floats(math.log10(smallest), math.log10(largest))
+    sized = st.builds(lambda sign, e: sign * 10.0**e, st.sampled_from([1.0, -1.0]), exponents)
+    return sized.filter(
+        lambda x: domain.low < x < domain.high
+        and all(abs(x - p) >= smallest * max(1.0, abs(p)) for p in domain.avoid))
+
+
 def op_inputs(
     op: Op | str, *, bound: float = 3.0, margin: float = 0.1
 ) -> st.SearchStrategy[tuple[float, ...]]:
     """Points where ``op`` (an :class:`engine.Op` or its name) is smooth: one
     float per input, each drawn by :func:`values` from the op's ``domains``."""
-    op = _resolve(op, "op_inputs")
+    op = resolve(op, "op_inputs")
     return st.tuples(*(values(d, bound=bound, margin=margin) for d in op.domains))
 
 
 @dataclass(frozen=True)
-class Node:
+class Application:
     """One op application in an :class:`Expression`: each argument is an
-    ``int`` (the index of an earlier term: inputs first, then nodes) or a
+    ``int`` (the index of an earlier term: inputs first, then applications) or a
     ``float`` (a constant)."""
 
     op: Op
@@ -87,7 +113,7 @@ class Node:
 class Expression:
     """A computation graph over ops, rebuildable from its inputs.
 
-    ``inputs`` are the floats of the drawn point; ``nodes`` the op
+    ``inputs`` are the floats of the drawn point; ``applications`` the op
     applications, the last being the output. ``str()`` gives the formula,
     naming a sub-expression used more than once (``h0``) so sharing shows::
 
@@ -97,19 +123,21 @@ class Expression:
     rebuild the graph; ``gradcheck(expr, expr.inputs)`` checks it.
     """
 
-    __slots__ = ("inputs", "nodes")
+    __slots__ = ("applications", "inputs")
 
-    def __init__(self, inputs: Sequence[float], nodes: Sequence[Node]) -> None:
+    def __init__(self, inputs: Sequence[float], applications: Sequence[Application]) -> None:
         self.inputs: tuple[float, ...] = tuple(float(x) for x in inputs)
-        self.nodes: tuple[Node, ...] = tuple(nodes)
-        if not self.nodes:
-            raise ValueError("Expression: needs at least one node")
-        for k, node in enumerate(self.nodes):
-            if len(node.args) != node.op.arity:
-                raise ValueError(f"Expression: node {k} gives {node.op.name} {len(node.args)} args")
-            for a in node.args:
+        self.applications: tuple[Application, ...] = tuple(applications)
+        if not self.applications:
+            raise ValueError("Expression: needs at least one op application")
+        for k, app in enumerate(self.applications):
+            if len(app.args) != app.op.arity:
+                raise ValueError(
+                    f"Expression: application {k} gives {app.op.name} {len(app.args)} args")
+            for a in app.args:
                 if isinstance(a, int) and not 0 <= a < len(self.inputs) + k:
-                    raise ValueError(f"Expression: node {k} refers to term {a}, not defined yet")
+                    raise ValueError(
+                        f"Expression: application {k} refers to term {a}, not defined yet")
 
     # -- rebuilding ------------------------------------------------------------
 
@@ -121,16 +149,16 @@ class Expression:
     ) -> Any:
         """The output of the graph computed from ``values`` (default: fresh
         ``Value`` leaves holding ``inputs``). ``apply(op, *args)`` computes
-        each node (default ``op(*args)``); pass another to evaluate the same
+        each application (default ``op(*args)``); pass another to evaluate the same
         formula elsewhere, e.g. in PyTorch."""
         terms = [Value(x) for x in self.inputs] if values is None else list(values)
         if len(terms) != len(self.inputs):
             raise TypeError(
                 f"Expression.build: takes {len(self.inputs)} input(s), got {len(terms)}"
             )
-        for node in self.nodes:
-            args = [terms[a] if isinstance(a, int) else a for a in node.args]
-            terms.append(node.op(*args) if apply is None else apply(node.op, *args))
+        for app in self.applications:
+            args = [terms[a] if isinstance(a, int) else a for a in app.args]
+            terms.append(app.op(*args) if apply is None else apply(app.op, *args))
         return terms[-1]
 
     def __call__(self, *values: Any) -> Any:
@@ -141,29 +169,29 @@ class Expression:
 
     @property
     def ops(self) -> tuple[str, ...]:
-        """The name of each node's op, in order."""
-        return tuple(node.op.name for node in self.nodes)
+        """The name of each application's op, in order."""
+        return tuple(app.op.name for app in self.applications)
 
     def uses(self) -> list[int]:
-        """How many times each term (inputs, then nodes) is an argument."""
-        counts = [0] * (len(self.inputs) + len(self.nodes))
-        for node in self.nodes:
-            for a in node.args:
+        """How many times each term (inputs, then applications) is an argument."""
+        counts = [0] * (len(self.inputs) + len(self.applications))
+        for app in self.applications:
+            for a in app.args:
                 if isinstance(a, int):
                     counts[a] += 1
         return counts
 
     @property
-    def shared(self) -> int:
-        """How many nodes are arguments of more than one op application."""
+    def reused(self) -> int:
+        """How many applications are arguments of more than one other (reused terms)."""
         return sum(1 for count in self.uses()[len(self.inputs):] if count > 1)
 
     @property
     def depth(self) -> int:
         """The number of ops on the longest path from an input to the output."""
         depths = [0] * len(self.inputs)
-        for node in self.nodes:
-            depths.append(1 + max((depths[a] for a in node.args if isinstance(a, int)), default=0))
+        for app in self.applications:
+            depths.append(1 + max((depths[a] for a in app.args if isinstance(a, int)), default=0))
         return depths[-1]
 
     # -- printing --------------------------------------------------------------
@@ -172,10 +200,10 @@ class Expression:
         n = len(self.inputs)
         uses = self.uses()
         names = {i: f"x{i}" for i in range(n)}
-        for k in range(len(self.nodes) - 1):
+        for k in range(len(self.applications) - 1):
             if uses[n + k] > 1:
                 names[n + k] = f"h{len(names) - n}"
-        formula = self._formula(n + len(self.nodes) - 1, names)
+        formula = self._formula(n + len(self.applications) - 1, names)
         definitions = [f"{names[t]} = {self._formula(t, names)}" for t in sorted(names) if t >= n]
         return f"{formula} where {', '.join(definitions)}" if definitions else formula
 
@@ -183,13 +211,13 @@ class Expression:
         return f"Expression({str(self)!r}, inputs={list(self.inputs)!r})"
 
     def _formula(self, term: int, names: dict[int, str], bracket: bool = False) -> str:
-        """The formula of a node's term; infix ones in brackets if ``bracket``."""
-        node = self.nodes[term - len(self.inputs)]
-        if _is_infix(node.op):
-            left, right = (self._render(a, names, bracket=True) for a in node.args)
-            text = f"{left} {node.op.symbol} {right}"
+        """The formula of an application's term; infix ones in brackets if ``bracket``."""
+        app = self.applications[term - len(self.inputs)]
+        if _is_infix(app.op):
+            left, right = (self._render(a, names, bracket=True) for a in app.args)
+            text = f"{left} {app.op.symbol} {right}"
             return f"({text})" if bracket else text
-        return f"{node.op.name}({', '.join(self._render(a, names) for a in node.args)})"
+        return f"{app.op.name}({', '.join(self._render(a, names) for a in app.args)})"
 
     def _render(self, term: int | float, names: dict[int, str], bracket: bool = False) -> str:
         """An argument as text: a constant, a name (x0, h0), or a formula."""
@@ -229,9 +257,9 @@ def expressions(
     """
     for name, number in (("max_inputs", max_inputs), ("max_ops", max_ops)):
         if not isinstance(number, int) or isinstance(number, bool) or number < 1:
-            raise ValueError(f"expressions: {name} must be an int >= 1, got {number!r}")
+            raise ValueError(f"expressions: {name} must be an int >= 1, got {short_repr(number)}")
     if not (isinstance(max_magnitude, (int, float)) and max_magnitude > 0):
-        raise ValueError(f"expressions: max_magnitude must be > 0, got {max_magnitude!r}")
+        raise ValueError(f"expressions: max_magnitude must be > 0, got {short_repr(max_magnitude)}")
     chosen = None if ops is None else list(ops)
     inputs = values(bound=bound, margin=margin)
     return _expressions(chosen, max_inputs, max_ops, inputs, bound, max_magnitude, margin)
@@ -251,12 +279,12 @@ def _expressions(
     if ops is None:
         available = list(REGISTRY.values())  # read now: ops defined later are drawn too
     else:
-        available = [_resolve(op, "expressions") for op in ops]
+        available = [resolve(op, "expressions") for op in ops]
     if not available:
         raise ValueError("expressions: no ops to draw from")
     point = [draw(inputs) for _ in range(draw(st.integers(1, max_inputs)))]
     terms = list(point)  # the value of every term so far
-    nodes: list[Node] = []
+    applications: list[Application] = []
     for _ in range(draw(st.integers(1, max_ops))):
         op = draw(st.sampled_from(available))
         args = _draw_args(draw, op, terms, bound, margin)
@@ -267,10 +295,10 @@ def _expressions(
         except (ArithmeticError, ValueError):
             continue
         if abs(result) <= max_magnitude:
-            nodes.append(Node(op, args))
+            applications.append(Application(op, args))
             terms.append(result)
-    assume(nodes)
-    return _pruned(point, nodes)
+    assume(applications)
+    return _pruned(point, applications)
 
 
 def _draw_args(
@@ -305,18 +333,19 @@ def _inside(x: float, domain: Domain, margin: float) -> bool:
     return domain.low < x < domain.high and all(abs(x - p) >= margin and x != p for p in points)
 
 
-def _pruned(point: list[float], nodes: list[Node]) -> Expression:
-    """The expression of the last node, without the nodes it does not use."""
+def _pruned(point: list[float], applications: list[Application]) -> Expression:
+    """The expression of the last application, without those it does not use."""
     n = len(point)
-    needed = {n + len(nodes) - 1}
-    for k in range(len(nodes) - 1, -1, -1):
+    needed = {n + len(applications) - 1}
+    for k in range(len(applications) - 1, -1, -1):
         if n + k in needed:
-            needed.update(a for a in nodes[k].args if isinstance(a, int) and a >= n)
+            needed.update(a for a in applications[k].args if isinstance(a, int) and a >= n)
     kept = sorted(needed)
     new_index = {old: n + i for i, old in enumerate(kept)}
     renumbered = [
-        Node(node.op, tuple(new_index.get(a, a) if isinstance(a, int) else a for a in node.args))
-        for node in (nodes[t - n] for t in kept)
+        Application(app.op, tuple(new_index.get(a, a) if isinstance(a, int) else a
+                                  for a in app.args))
+        for app in (applications[t - n] for t in kept)
     ]
     return Expression(point, renumbered)
 
@@ -326,12 +355,12 @@ def _is_infix(op: Op) -> bool:
     return op.arity == 2 and op.symbol in _INFIX and getattr(builtin_ops, op.name, None) is op
 
 
-def _resolve(op: Op | str, where: str) -> Op:
+def resolve(op: Op | str, where: str) -> Op:
     """An Op from an Op or a registered name."""
     if isinstance(op, Op):
         return op
     if isinstance(op, str):
         if op not in REGISTRY:
-            raise ValueError(f"{where}: no op named {op!r} in engine.REGISTRY")
+            raise ValueError(f"{where}: no op named {short_repr(op)} in engine.REGISTRY")
         return REGISTRY[op]
-    raise TypeError(f"{where}: expected an engine.Op or an op name, got {op!r}")
+    raise TypeError(f"{where}: expected an engine.Op or an op name, got {short_repr(op)}")
