@@ -52,6 +52,32 @@ class Optimizer:
         """Update every parameter once from its current ``.grad``."""
         raise NotImplementedError
 
+    def _apply(self, data: list[float], **state: list[float]) -> None:
+        """Finish a step atomically: check that every new parameter value and
+        every new state number is finite, then write ``data`` into the
+        parameters and ``state`` into the attributes of those names. A step
+        that would overflow raises ``OverflowError`` naming the optimizer, the
+        parameter and the number, and changes nothing."""
+        for what, values in [("value", data), *state.items()]:
+            if not math.isfinite(sum(values)):  # one fast pass; find the culprit if any
+                for i, x in enumerate(values):
+                    if not math.isfinite(x):
+                        raise OverflowError(
+                            f"{type(self).__name__}.step: {_describe(i, self.params[i])} "
+                            f"(gradient {self.params[i].grad!r}) would get {what} {x}; "
+                            f"nothing was changed (lower lr or clip gradients)")
+        for name, values in state.items():
+            setattr(self, name, values)
+        for p, x in zip(self.params, data):
+            p.data = x
+        self.steps += 1
+
+
+def _describe(i: int, p: Value) -> str:
+    """'parameter 3 (layers.0.neurons.1.w0)': a parameter's place and name."""
+    name = ".".join(part for part in (p.scope, p.label) if part)
+    return f"parameter {i} ({name})" if name else f"parameter {i}"
+
 
 class SGD(Optimizer):
     """Stochastic gradient descent, as ``torch.optim.SGD``:
@@ -80,19 +106,20 @@ class SGD(Optimizer):
         self.buffers: list[float] = []
 
     def step(self) -> None:
-        """One SGD update of every parameter."""
+        """One SGD update of every parameter (all or nothing, see ``_apply``)."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        if mu == 0.0:
+            self._apply([p.data - lr * (p.grad + wd * p.data if wd else p.grad)
+                         for p in self.params])
+            return
         first = not self.buffers
-        if first and mu != 0.0:
-            self.buffers = [0.0] * len(self.params)
+        data, buffers = [], []
         for i, p in enumerate(self.params):
             g = p.grad + wd * p.data if wd != 0.0 else p.grad
-            if mu != 0.0:
-                b = g if first else mu * self.buffers[i] + (1.0 - self.dampening) * g
-                self.buffers[i] = b
-                g = g + mu * b if self.nesterov else b
-            p.data = p.data - lr * g
-        self.steps += 1
+            b = g if first else mu * self.buffers[i] + (1.0 - self.dampening) * g
+            buffers.append(b)
+            data.append(p.data - lr * (g + mu * b if self.nesterov else b))
+        self._apply(data, buffers=buffers)
 
 
 class Adam(Optimizer):
@@ -123,15 +150,18 @@ class Adam(Optimizer):
         self.v = [0.0] * len(self.params)
 
     def step(self) -> None:
-        """One Adam update of every parameter."""
+        """One Adam update of every parameter (all or nothing, see ``_apply``)."""
         b1, b2 = self.betas
-        self.steps += 1
-        correction1 = 1.0 - b1 ** self.steps
-        correction2 = 1.0 - b2 ** self.steps
+        t = self.steps + 1
+        correction1 = 1.0 - b1 ** t
+        correction2 = 1.0 - b2 ** t
+        data, m, v = [], [], []
         for i, p in enumerate(self.params):
             g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
-            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
-            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g
-            m_hat = self.m[i] / correction1
-            v_hat = self.v[i] / correction2
-            p.data = p.data - self.lr * m_hat / (math.sqrt(v_hat) + self.eps)
+            m_i = b1 * self.m[i] + (1.0 - b1) * g
+            v_i = b2 * self.v[i] + (1.0 - b2) * g * g
+            m.append(m_i)
+            v.append(v_i)
+            data.append(p.data - self.lr * (m_i / correction1)
+                        / (math.sqrt(v_i / correction2) + self.eps))
+        self._apply(data, m=m, v=v)
