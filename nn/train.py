@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import numbers
+import sys
 from typing import Any
 
 import numpy as np
@@ -257,8 +258,10 @@ def fit(
 
 
 def _check_settings(steps: Any, batch_size: Any, l2: Any) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 0:
-        raise ValueError(f"fit: steps must be an integer >= 0, got {short_repr(steps)}")
+    if (isinstance(steps, bool) or not isinstance(steps, numbers.Integral)
+            or not 0 <= int(steps) <= sys.maxsize):
+        raise ValueError(f"fit: steps must be an integer from 0 to {sys.maxsize:,}, "
+                         f"got {short_repr(steps)}")
     if batch_size is not None and (isinstance(batch_size, bool)
                                    or not isinstance(batch_size, numbers.Integral)
                                    or batch_size < 1):
