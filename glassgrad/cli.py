@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -41,7 +42,8 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Print ``glassgrad: error: message`` and exit with status 2."""
-        sys.stderr.write(f"{PROG}: error: {message} (see {self.prog} --help)\n")
+        message = re.sub(r"\S{61,}", lambda long: long.group(0)[:57] + "...", message)
+        sys.stderr.write(f"{PROG}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
         raise SystemExit(2)
 
 
@@ -98,7 +100,7 @@ def _non_negative(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {short_repr(text, 40)}")
     return value
 
 
@@ -197,14 +199,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check_writable_file(path: str) -> None:
     """Fail before training, not after, if ``path`` cannot be written."""
-    target = Path(path)
+    target, name = Path(path), short_repr(path, 80)
     if target.is_dir():
-        raise Failure(f"--save {path!r} is a folder; give a file name like model.json")
-    folder = target.parent
+        raise Failure(f"--save {name} is a folder; give a file name like model.json")
+    folder, folder_name = target.parent, short_repr(str(target.parent), 80)
     if not folder.is_dir():
-        raise Failure(f"--save {path!r}: folder {str(folder)!r} does not exist")
+        raise Failure(f"--save {name}: folder {folder_name} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise Failure(f"--save {path!r}: folder {str(folder)!r} is not writable")
+        raise Failure(f"--save {name}: folder {folder_name} is not writable")
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -42,6 +42,8 @@ def make_generator(seed: Seed) -> Any:
     if isinstance(seed, (np.random.Generator, np.random.RandomState)):
         return seed
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if not 0 <= int(seed) < 2**32:
+            raise ValueError(f"seed: expected an int from 0 to 2**32 - 1, got {short_repr(seed)}")
         return np.random.RandomState(int(seed))
     raise TypeError(f"seed: expected an int, a numpy generator or None, got {short_repr(seed)}")
 

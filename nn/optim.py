@@ -16,16 +16,26 @@ from collections.abc import Iterable
 from typing import Any
 
 from engine import Value
+from engine.checks import short_repr
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["SGD", "Adam", "Optimizer", "hyperparameter"]
 
 
-def _number(x: Any, where: str, low: float = 0.0, below: float = math.inf) -> float:
-    """``x`` as a float in [low, below), or a ValueError naming ``where``."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not low <= float(x) < below:
+def hyperparameter(x: Any, where: str, low: float = 0.0, below: float = math.inf) -> float:
+    """``x`` as a finite float in [low, below), or a ``ValueError`` naming
+    ``where`` and quoting ``x``: the one check of learning rates, momenta and
+    other training settings."""
+    value = None
+    if isinstance(x, numbers.Real) and not isinstance(x, bool):
+        try:
+            value = float(x)
+        except OverflowError:
+            value = None
+    if value is None or not (low <= value < below and math.isfinite(value)):
         bound = "" if below == math.inf else f" and < {below}"
-        raise ValueError(f"{where}: expected a number >= {low}{bound}, got {x!r}")
-    return float(x)
+        raise ValueError(f"{where}: expected a finite number >= {low}{bound}, "
+                         f"got {short_repr(x)}")
+    return value
 
 
 class Optimizer:
@@ -33,14 +43,18 @@ class Optimizer:
     change between steps); subclasses implement :meth:`step`."""
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
-        self.params = list(params)
+        try:
+            self.params = list(params)
+        except TypeError:
+            raise TypeError(f"{type(self).__name__}: expected an iterable of parameters, "
+                            f"got {short_repr(params)}") from None
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got no parameters to optimize")
         for p in self.params:
             if not isinstance(p, Value):
                 raise TypeError(f"{type(self).__name__}: parameters must be Values, "
                                 f"got {type(p).__name__}")
-        self.lr = _number(lr, f"{type(self).__name__} lr")
+        self.lr = hyperparameter(lr, f"{type(self).__name__} lr")
         self.steps = 0
 
     def zero_grad(self) -> None:
@@ -97,9 +111,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = _number(momentum, "SGD momentum")
-        self.dampening = _number(dampening, "SGD dampening", below=1.0 + 1e-12)
-        self.weight_decay = _number(weight_decay, "SGD weight_decay")
+        self.momentum = hyperparameter(momentum, "SGD momentum")
+        self.dampening = hyperparameter(dampening, "SGD dampening", below=1.0 + 1e-12)
+        self.weight_decay = hyperparameter(weight_decay, "SGD weight_decay")
         self.nesterov = bool(nesterov)
         if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening 0")
@@ -141,11 +155,11 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Adam betas: expected two numbers, got {betas!r}")
-        self.betas = (_number(betas[0], "Adam betas[0]", below=1.0),
-                      _number(betas[1], "Adam betas[1]", below=1.0))
-        self.eps = _number(eps, "Adam eps")
-        self.weight_decay = _number(weight_decay, "Adam weight_decay")
+            raise ValueError(f"Adam betas: expected two numbers, got {short_repr(betas)}")
+        self.betas = (hyperparameter(betas[0], "Adam betas[0]", below=1.0),
+                      hyperparameter(betas[1], "Adam betas[1]", below=1.0))
+        self.eps = hyperparameter(eps, "Adam eps")
+        self.weight_decay = hyperparameter(weight_decay, "Adam weight_decay")
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
 

@@ -19,7 +19,7 @@ from engine.checks import short_repr, to_float
 from nn.datasets import Seed, make_generator
 from nn.losses import Loss, get_loss, l2_penalty, mean
 from nn.module import Module
-from nn.optim import SGD, Adam, Optimizer
+from nn.optim import SGD, Adam, Optimizer, hyperparameter
 from nn.schedules import Schedule, as_schedule
 
 __all__ = ["OPTIMIZERS", "batching_available", "fit", "predict"]
@@ -250,7 +250,7 @@ def fit(
             val_loss, val_outputs = engine.evaluate(held_out[0], held_out[2])
             history["val_loss"].append(float(val_loss))
             history["val_accuracy"].append(rule.accuracy(val_outputs, held_out[1]))
-        opt.lr = schedule(k)
+        opt.lr = hyperparameter(schedule(k), f"fit: the lr schedule at step {k}")
         opt.step()
         bar.set_postfix(loss=f"{total:.4f}", acc=f"{accuracy:.1%}", refresh=False)
     bar.close()
