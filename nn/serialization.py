@@ -24,8 +24,8 @@ __all__ = ["FORMAT", "MAX_FILE_BYTES", "VERSION", "load", "load_into", "read", "
 
 FORMAT = "glassgrad-model"
 VERSION = 1
-MAX_FILE_BYTES = 256 * 2**20
-"""The largest model file ``load`` reads (256 MiB): room for
+MAX_FILE_BYTES = 128 * 2**20
+"""The largest model file ``load`` reads (128 MiB): room for
 ``nn.MAX_PARAMETERS`` parameters with long names."""
 
 
