@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from engine import Value, ops
-from engine.checks import short_repr
 
 __all__ = [
     "LOSSES",
@@ -151,7 +150,7 @@ def _check_labels(y: np.ndarray, loss: str, expected: str, *choices: set[float])
         return
     known = np.isin(present, sorted(set().union(*choices)))
     bad = present[~known] if not known.all() else present
-    shown = ", ".join(f"{x:g}" if isinstance(x, float) else short_repr(x)
+    shown = ", ".join(f"{x:g}" if isinstance(x, float) else repr(x)[:20]
                       for x in bad[:5].tolist()) + (", ..." if len(bad) > 5 else "")
     raise ValueError(f"{loss} loss: labels must be {expected}, got {shown}")
 
