@@ -202,6 +202,8 @@ def _check_writable_file(path: str) -> None:
     target, name = Path(path), short_repr(path, 80)
     if target.is_dir():
         raise Failure(f"--save {name} is a folder; give a file name like model.json")
+    if target.exists() and not target.is_file():
+        raise Failure(f"--save {name} is a device, FIFO or socket, not a file to replace")
     folder, folder_name = target.parent, short_repr(str(target.parent), 80)
     if not folder.is_dir():
         raise Failure(f"--save {name}: folder {folder_name} does not exist")

@@ -80,17 +80,20 @@ def _read_text(path: str | os.PathLike[str]) -> str:
     name = str(path)
     handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        mode = os.fstat(handle).st_mode
+        info = os.fstat(handle)
+        mode = info.st_mode
         if stat.S_ISDIR(mode):
             raise IsADirectoryError(f"{name!r} is a folder, not a model file")
         if not stat.S_ISREG(mode):
             raise ValueError(f"{name!r} is not a regular file (a device, FIFO or socket); "
                              f"a model file is a plain JSON file")
-        with os.fdopen(handle, "rb", closefd=False) as file:
-            data = file.read(MAX_FILE_BYTES + 1)
+        data = b""
+        if info.st_size <= MAX_FILE_BYTES:  # read a little more in case it grows
+            with os.fdopen(handle, "rb", closefd=False) as file:
+                data = file.read(MAX_FILE_BYTES + 1)
     finally:
         os.close(handle)
-    if len(data) > MAX_FILE_BYTES:
+    if info.st_size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
         raise ValueError(f"{name!r} is over nn.serialization.MAX_FILE_BYTES = "
                          f"{MAX_FILE_BYTES:,} bytes, too big for a glassgrad model file")
     try:
@@ -109,7 +112,7 @@ def load(path: str | os.PathLike[str]) -> Module:
     try:
         with parameter_budget(len(parameters), f"the file holds {len(parameters):,}"):
             model = build(document["architecture"])
-        _check_architecture(document["architecture"], model.config())
+        _check_architecture(document["architecture"], model.config(), "as glassgrad saves it")
         model.load_state_dict(parameters)
     except (TypeError, ValueError, ArithmeticError) as error:
         raise ValueError(f"{str(path)!r}: {error}") from None
@@ -121,19 +124,19 @@ def load_into(model: Module, path: str | os.PathLike[str]) -> None:
     must be the saved one. On any error ``model`` is left unchanged."""
     document = read(path)
     try:
-        _check_architecture(document["architecture"], model.config())
+        _check_architecture(document["architecture"], model.config(), "this model")
         model.load_state_dict(document["parameters"])
     except (TypeError, ValueError, ArithmeticError) as error:
         raise ValueError(f"{str(path)!r}: {error}") from None
 
 
-def _check_architecture(saved: dict[str, Any], config: dict[str, Any]) -> None:
+def _check_architecture(saved: dict[str, Any], config: dict[str, Any], ours: str) -> None:
     """The one architecture check of ``load`` and ``Module.load``: the file's
     architecture must be exactly what the model's ``config()`` gives, types
     included (``2.0`` or ``true`` is not ``2`` or ``1``)."""
     if _canonical(saved) != _canonical(config):
-        raise ValueError(f"holds a different architecture: {_canonical(saved):.300} "
-                         f"(this model: {_canonical(config):.300})")
+        raise ValueError(f"holds a different architecture: {_canonical(saved):.150} "
+                         f"({ours}: {_canonical(config):.150})")
 
 
 def _canonical(data: Any) -> str:

@@ -48,6 +48,7 @@ def test_train_help_documents_every_option(capsys):
     (["train", "--dataset", "blobs", "--loss", "hinge"], "--loss softmax"),
     (["train", "--save", "/nonexistent-dir/model.json"], "does not exist"),
     (["train", "--save", "."], "is a folder"),
+    (["train", "--save", "/dev/null"], "--save '/dev/null' is a device, FIFO or socket"),
     (["train", "--hidden", "100000000"], "--hidden: expected comma-separated layer sizes"),
     (["train", "--hidden", "1000,1000"], "--hidden: MLP(2, [1000, 1000, 1]): 1,005,001 param"),
     (["train", "--samples", "100000000000"], "--samples: expected a positive integer up to 10,"),
