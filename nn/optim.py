@@ -11,12 +11,11 @@ rules do.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 from engine import Value
-from engine.checks import short_repr
+from engine.checks import short_repr, to_float
 
 __all__ = ["SGD", "Adam", "Optimizer", "hyperparameter"]
 
@@ -25,13 +24,11 @@ def hyperparameter(x: Any, where: str, low: float = 0.0, below: float = math.inf
     """``x`` as a finite float in [low, below), or a ``ValueError`` naming
     ``where`` and quoting ``x``: the one check of learning rates, momenta and
     other training settings."""
-    value = None
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        try:
-            value = float(x)
-        except OverflowError:
-            value = None
-    if value is None or not (low <= value < below and math.isfinite(value)):
+    try:
+        value = to_float(x, where)
+    except (TypeError, ValueError, OverflowError):
+        value = math.nan
+    if not low <= value < below:
         bound = "" if below == math.inf else f" and < {below}"
         raise ValueError(f"{where}: expected a finite number >= {low}{bound}, "
                          f"got {short_repr(x)}")
