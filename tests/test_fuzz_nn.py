@@ -266,6 +266,21 @@ def test_corrupt_model_files_are_refused_and_leave_the_model_alone(where, value,
     check_load(json.dumps(document))
 
 
+CONFIG_KEYS = ["nin", "nout", "nouts", "activation", "bias", "n_embd", "n_head", "n_layer",
+               "block_size", "vocab_size", "chars", "num", "dim", "eps", "affine", "momentum",
+               "p", "std"]
+
+
+@FUZZ
+@given(kind=st.sampled_from(sorted(nn.layers.MODULES)),
+       fields=st.dictionaries(st.sampled_from(CONFIG_KEYS), json_junk | st.integers(1, 10**9),
+                              max_size=8),
+       parameters=st.dictionaries(st.text(max_size=6), st.floats(-1, 1), max_size=20))
+def test_any_declared_module_is_built_exactly_or_refused(kind, fields, parameters):
+    check_load(json.dumps({"format": "glassgrad-model", "version": 1,
+                           "architecture": {"type": kind, **fields}, "parameters": parameters}))
+
+
 @pytest.mark.parametrize("depth", [10, 1000, 100_000])
 def test_deeply_nested_files_are_refused_by_name(depth):
     check_load('{"format": "glassgrad-model", "version": 1, "architecture": '
