@@ -9,16 +9,19 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
 
-from nn.datasets import DATASETS, load_digits, make_moons, train_test_split
-from nn.layers import MLP
+from engine.checks import short_repr
+from nn.datasets import DATASETS, MAX_SAMPLES, load_digits, make_moons, train_test_split
+from nn.layers import MLP, activation_op
+from nn.limits import MAX_PARAMETERS
 from nn.losses import LOSSES
 from nn.optim import SGD, Adam, Optimizer
 from nn.schedules import constant, cosine, linear
@@ -39,8 +42,34 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         """Print ``glassgrad: error: message`` and exit with status 2."""
-        sys.stderr.write(f"{PROG}: error: {message} (see {self.prog} --help)\n")
+        message = re.sub(r"\S{61,}", lambda long: long.group(0)[:57] + "...", message)
+        sys.stderr.write(f"{PROG}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
         raise SystemExit(2)
+
+
+MAX_COUNT = 10**9
+"""The largest count any option takes (steps, sizes, ...): more would run
+for ever or exhaust memory long before finishing."""
+
+
+def _int_from(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:  # not a number, or too many digits to convert
+            value = low - 1
+        if not low <= value <= high:
+            expected = ("a positive integer up to" if low == 1
+                        else f"an integer from {low:,} to")
+            raise argparse.ArgumentTypeError(
+                f"expected {expected} {high:,}, got {short_repr(text, 40)}")
+        return value
+    parse.__name__ = "integer"
+    return parse
+
+
+_positive_int = _int_from(1, MAX_COUNT)
 
 
 def _sizes(text: str) -> list[int]:
@@ -49,20 +78,20 @@ def _sizes(text: str) -> list[int]:
         sizes = [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
         sizes = []
-    if not sizes or min(sizes) < 1:
+    if not sizes or not all(1 <= size <= MAX_PARAMETERS for size in sizes):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated positive layer sizes like 16,16, got {text!r}")
+            f"expected comma-separated layer sizes from 1 to {MAX_PARAMETERS:,} like 16,16, "
+            f"got {short_repr(text, 40)}")
     return sizes
 
 
-def _positive_int(text: str) -> int:
+def _activation(name: str) -> str:
+    """An argparse type: the name of a one-input engine op, or "linear"."""
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+        activation_op(name)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name
 
 
 def _non_negative(text: str) -> float:
@@ -71,7 +100,7 @@ def _non_negative(text: str) -> float:
     except ValueError:
         value = -1.0
     if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {short_repr(text, 40)}")
     return value
 
 
@@ -104,13 +133,13 @@ def _parser() -> argparse.ArgumentParser:
                     "held-out quarter of the samples.")
     train.add_argument("--dataset", choices=[*DATASETS, "digits"], default="moons",
                        help="2-D toy dataset, or the UCI 8x8 digits (default: %(default)s)")
-    train.add_argument("--samples", type=_positive_int, default=200,
+    train.add_argument("--samples", type=_int_from(1, MAX_SAMPLES), default=200,
                        help="toy dataset size (default: %(default)s)")
     train.add_argument("--noise", type=_non_negative, default=0.1,
                        help="toy dataset noise (default: %(default)s)")
     train.add_argument("--hidden", type=_sizes, default=[16, 16], metavar="SIZES",
                        help="hidden layer sizes, comma-separated (default: 16,16)")
-    train.add_argument("--activation", default="relu",
+    train.add_argument("--activation", type=_activation, default="relu",
                        help="hidden activation: relu, tanh, sigmoid, gelu, linear or any "
                             "one-input engine op (default: %(default)s)")
     train.add_argument("--init", default="uniform", choices=["uniform", "xavier", "he"],
@@ -133,7 +162,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="optimizer steps (default: %(default)s)")
     train.add_argument("--batch-size", type=_positive_int, default=None,
                        help="minibatch size (default: the whole training set)")
-    train.add_argument("--seed", type=int, default=0,
+    train.add_argument("--seed", type=_int_from(0, 2**32 - 1), default=0,
                        help="seed for data, weights and minibatches (default: %(default)s)")
     train.add_argument("--batched", action="store_true",
                        help="run the compiled numpy program instead of the scalar graph")
@@ -170,14 +199,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check_writable_file(path: str) -> None:
     """Fail before training, not after, if ``path`` cannot be written."""
-    target = Path(path)
+    target, name = Path(path), short_repr(path, 80)
     if target.is_dir():
-        raise Failure(f"--save {path!r} is a folder; give a file name like model.json")
-    folder = target.parent
+        raise Failure(f"--save {name} is a folder; give a file name like model.json")
+    if target.exists() and not target.is_file():
+        raise Failure(f"--save {name} is a device, FIFO or socket, not a file to replace")
+    folder, folder_name = target.parent, short_repr(str(target.parent), 80)
     if not folder.is_dir():
-        raise Failure(f"--save {path!r}: folder {str(folder)!r} does not exist")
+        raise Failure(f"--save {name}: folder {folder_name} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise Failure(f"--save {path!r}: folder {str(folder)!r} is not writable")
+        raise Failure(f"--save {name}: folder {folder_name} is not writable")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -250,8 +281,11 @@ def _train(args: argparse.Namespace) -> int:
                       f"use --loss softmax")
     nout = classes if loss == "softmax" else 1
     nin = split.X_train.shape[1]
-    model = MLP(nin, [*args.hidden, nout], activation=args.activation, init=args.init,
-                seed=args.seed)
+    try:
+        model = MLP(nin, [*args.hidden, nout], activation=args.activation, init=args.init,
+                    seed=args.seed)
+    except ValueError as error:  # the activation is checked already: the sizes are too big
+        raise Failure(f"--hidden: {error}") from None
     lr = args.lr if args.lr is not None else (0.1 if args.optimizer == "sgd" else 0.01)
     schedule: Any = {"constant": lambda: constant(lr),
                      "linear": lambda: linear(lr, lr / 10, args.steps),

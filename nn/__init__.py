@@ -21,6 +21,7 @@ from nn.functional import log_softmax, softmax, step
 from nn.gpt import GPT, Block
 from nn.gpt_training import train_gpt
 from nn.layers import MLP, Layer, Linear, Neuron, activation_op, build
+from nn.limits import MAX_PARAMETERS
 from nn.losses import (
     Loss,
     binary_cross_entropy,
@@ -41,6 +42,7 @@ from nn.train import batching_available, fit, predict
 
 __all__ = [
     "GPT",
+    "MAX_PARAMETERS",
     "MLP",
     "SGD",
     "Adam",

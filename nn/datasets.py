@@ -14,12 +14,16 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from engine.checks import short_repr, to_float
+
 __all__ = [
     "DATASETS",
+    "MAX_SAMPLES",
     "Split",
     "load_digits",
     "make_blobs",
     "make_circles",
+    "make_generator",
     "make_moons",
     "make_spirals",
     "make_xor",
@@ -29,28 +33,46 @@ __all__ = [
 Seed = int | np.random.Generator | np.random.RandomState | None
 
 
-def _generator(seed: Seed) -> Any:
+def make_generator(seed: Seed) -> Any:
+    """The numpy generator for ``seed`` (numpy's counterpart of
+    :func:`nn.init.make_rng`): None is numpy's global generator, an int seeds
+    a new ``RandomState``, a ``Generator`` or ``RandomState`` is used as is."""
     if seed is None:
         return np.random.mtrand._rand  # numpy's global RandomState
     if isinstance(seed, (np.random.Generator, np.random.RandomState)):
         return seed
     if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        if not 0 <= int(seed) < 2**32:
+            raise ValueError(f"seed: expected an int from 0 to 2**32 - 1, got {short_repr(seed)}")
         return np.random.RandomState(int(seed))
-    raise TypeError(f"seed: expected an int, a numpy generator or None, got {seed!r}")
+    raise TypeError(f"seed: expected an int, a numpy generator or None, got {short_repr(seed)}")
 
 
-def _count(n: Any, where: str, least: int = 1) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < least:
-        raise ValueError(f"{where}: expected an integer >= {least}, got {n!r}")
+MAX_SAMPLES = 10_000_000
+"""The most samples a toy dataset generator makes (160 MB of 2-D points)."""
+
+
+def _count(n: Any, where: str, least: int = 1, most: int = MAX_SAMPLES) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not least <= int(n) <= most:
+        raise ValueError(f"{where}: expected an integer from {least} to {most:,}, "
+                         f"got {short_repr(n)}")
     return int(n)
 
 
 def _noise(noise: float | None, where: str) -> float:
-    if noise is None:
-        return 0.0
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not noise >= 0:
-        raise ValueError(f"{where}: noise must be a number >= 0, got {noise!r}")
-    return float(noise)
+    """``noise`` (None: 0) as a finite float >= 0, or an error naming ``where``."""
+    value = 0.0 if noise is None else to_float(noise, where)
+    if value < 0:
+        raise ValueError(f"{where}: expected a number >= 0, got {short_repr(noise)}")
+    return value
+
+
+def _fraction(x: Any, where: str) -> float:
+    """``x`` as a float strictly between 0 and 1, or an error naming ``where``."""
+    value = to_float(x, where)
+    if not 0.0 < value < 1.0:
+        raise ValueError(f"{where}: expected a number in (0, 1), got {short_repr(x)}")
+    return value
 
 
 def _shuffle_and_jitter(
@@ -71,7 +93,7 @@ def make_moons(
     """Two interleaving half circles (labels 0 and 1), as scikit-learn's
     ``make_moons``: the same points for the same generator state."""
     n = _count(n_samples, "make_moons n_samples", 2)
-    _noise(noise, "make_moons")
+    _noise(noise, "make_moons noise")
     n_out, n_in = n // 2, n - n // 2
     t_out, t_in = np.linspace(0, np.pi, n_out), np.linspace(0, np.pi, n_in)
     X = np.column_stack([
@@ -79,7 +101,7 @@ def make_moons(
         np.append(np.sin(t_out), 1 - np.sin(t_in) - 0.5),
     ])
     y = np.hstack([np.zeros(n_out, dtype=np.intp), np.ones(n_in, dtype=np.intp)])
-    return _shuffle_and_jitter(X, y, _generator(seed), noise)
+    return _shuffle_and_jitter(X, y, make_generator(seed), noise)
 
 
 def make_circles(
@@ -87,9 +109,8 @@ def make_circles(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A circle (label 0) around a smaller one of radius ``factor`` (label 1)."""
     n = _count(n_samples, "make_circles n_samples", 2)
-    _noise(noise, "make_circles")
-    if not 0 < factor < 1:
-        raise ValueError(f"make_circles: factor must be in (0, 1), got {factor!r}")
+    _noise(noise, "make_circles noise")
+    factor = _fraction(factor, "make_circles factor")
     n_out, n_in = n // 2, n - n // 2
     t_out = np.linspace(0, 2 * np.pi, n_out, endpoint=False)
     t_in = np.linspace(0, 2 * np.pi, n_in, endpoint=False)
@@ -98,7 +119,7 @@ def make_circles(
         np.append(np.sin(t_out), factor * np.sin(t_in)),
     ])
     y = np.hstack([np.zeros(n_out, dtype=np.intp), np.ones(n_in, dtype=np.intp)])
-    return _shuffle_and_jitter(X, y, _generator(seed), noise)
+    return _shuffle_and_jitter(X, y, make_generator(seed), noise)
 
 
 def make_spirals(
@@ -109,12 +130,13 @@ def make_spirals(
     ``turns`` turns long (labels 0..classes-1)."""
     n = _count(n_samples, "make_spirals n_samples", 2)
     k = _count(classes, "make_spirals classes", 2)
-    _noise(noise, "make_spirals")
+    _noise(noise, "make_spirals noise")
+    turns = to_float(turns, "make_spirals turns")
     labels = np.arange(n) % k
     radius = (np.arange(n) // k + 1) / ((n - 1) // k + 1)
     angle = 2 * np.pi * (turns * radius + labels / k)
     X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
-    return _shuffle_and_jitter(X, labels.astype(np.intp), _generator(seed), noise)
+    return _shuffle_and_jitter(X, labels.astype(np.intp), make_generator(seed), noise)
 
 
 def make_xor(
@@ -123,8 +145,8 @@ def make_xor(
     """Points uniform in the square (-1, 1)², label 1 where x·y > 0: the
     classic problem no linear model solves."""
     n = _count(n_samples, "make_xor n_samples", 1)
-    _noise(noise, "make_xor")
-    rng = _generator(seed)
+    _noise(noise, "make_xor noise")
+    rng = make_generator(seed)
     X = rng.uniform(-1, 1, size=(n, 2))
     y = (X[:, 0] * X[:, 1] > 0).astype(np.intp)
     if noise is not None:
@@ -143,7 +165,8 @@ def make_blobs(
     angles = 2 * np.pi * np.arange(k) / k
     middles = 2.0 * np.column_stack([np.cos(angles), np.sin(angles)])
     labels = np.arange(n) % k
-    X, y = _shuffle_and_jitter(middles[labels], labels.astype(np.intp), _generator(seed), std)
+    rng = make_generator(seed)
+    X, y = _shuffle_and_jitter(middles[labels], labels.astype(np.intp), rng, std)
     return X, y
 
 
@@ -163,10 +186,8 @@ def train_test_split(
     X, y = np.asarray(X), np.asarray(y)
     if len(X) != len(y):
         raise ValueError(f"train_test_split: {len(X)} samples but {len(y)} labels")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"train_test_split: test_fraction must be in (0, 1), "
-                         f"got {test_fraction!r}")
-    order = _generator(seed).permutation(len(y))
+    test_fraction = _fraction(test_fraction, "train_test_split test_fraction")
+    order = make_generator(seed).permutation(len(y))
     n_test = max(1, round(len(y) * test_fraction))
     test, train = order[:n_test], order[n_test:]
     return Split(X[train], y[train], X[test], y[test])

@@ -14,6 +14,7 @@ from engine import Value
 from engine.checks import short_repr, to_float
 from nn.init import make_rng
 from nn.layers import _check_size, _scope_if_top_level, register_module
+from nn.limits import claim_parameters
 from nn.module import Module
 
 __all__ = ["Embedding"]
@@ -33,6 +34,7 @@ class Embedding(Module):
     ) -> None:
         self.num = _check_size(num, "Embedding num")
         self.dim = _check_size(dim, "Embedding dim")
+        claim_parameters(self.num * self.dim, f"Embedding({self.num}, {self.dim})")
         self.std = to_float(std, "Embedding std")
         rng = make_rng(seed) or random
         with _scope_if_top_level("embedding"):

@@ -9,6 +9,7 @@ same reprs. Every node they make is tagged with where it was made
 
 from __future__ import annotations
 
+import itertools
 import numbers
 import random
 from collections.abc import Sequence
@@ -21,6 +22,7 @@ from engine import REGISTRY, Op, Value, current_scope, name_scope
 from engine.checks import to_float
 from nn.dropout import Dropout
 from nn.init import draw_weights, make_rng
+from nn.limits import check_parameter_count, claim_parameters
 from nn.module import Module
 
 __all__ = [
@@ -106,6 +108,7 @@ class Neuron(Module):
         seed: int | random.Random | None = None,
     ) -> None:
         self.nin = _check_size(nin, "Neuron nin")
+        claim_parameters(self.nin + 1, f"Neuron({self.nin})")
         self.activation = activation if activation is not None else (
             "relu" if nonlin else LINEAR)
         self._act = activation_op(self.activation)
@@ -149,6 +152,7 @@ class Layer(Module):
     ) -> None:
         self.nin = _check_size(nin, "Layer nin")
         self.nout = _check_size(nout, "Layer nout")
+        check_parameter_count((self.nin + 1) * self.nout, f"Layer({self.nin}, {self.nout})")
         rng = make_rng(seed)
         self.neurons = []
         with _scope_if_top_level("layer"):
@@ -221,6 +225,8 @@ class MLP(Module):
                                  f"({len(nouts)}), got {len(activations)}")
         for name in activations:
             activation_op(name)
+        check_parameter_count(sum((a + 1) * b for a, b in itertools.pairwise(sizes)),
+                              f"MLP({sizes[0]}, {sizes[1:]})")
         self.nin = sizes[0]
         rng = make_rng(seed)
         self.layers = []
@@ -300,6 +306,7 @@ class Linear(Module):
         self.nin = _check_size(nin, "Linear nin")
         self.nout = _check_size(nout, "Linear nout")
         self.bias = bool(bias)
+        claim_parameters((self.nin + self.bias) * self.nout, f"Linear({self.nin}, {self.nout})")
         self.std = to_float(std, "Linear std")
         rng = make_rng(seed) or random
         with _scope_if_top_level("linear"):

@@ -143,28 +143,41 @@ def _need_outputs(name: str, nout: int, single: bool) -> None:
         raise ValueError(f"{name} loss needs a model with one output per class (2 or more)")
 
 
+def _check_labels(y: np.ndarray, loss: str, expected: str, *choices: set[float]) -> None:
+    """Raise ``ValueError`` naming ``loss`` and the offending labels unless
+    every label of ``y`` comes from one of the ``choices`` of label sets."""
+    present = np.unique(y)
+    if any(np.isin(present, sorted(choice)).all() for choice in choices):
+        return
+    known = np.isin(present, sorted(set().union(*choices)))
+    bad = present[~known] if not known.all() else present
+    shown = ", ".join(f"{x:g}" if isinstance(x, float) else repr(x)[:20]
+                      for x in bad[:5].tolist()) + (", ..." if len(bad) > 5 else "")
+    raise ValueError(f"{loss} loss: labels must be {expected}, got {shown}")
+
+
 def _encode_sign(y: np.ndarray, nout: int) -> np.ndarray:
     _need_outputs("hinge", nout, single=True)
+    _check_labels(y, "hinge", "-1/+1 or 0/1", {-1.0, 1.0}, {0.0, 1.0})
     return np.where(y > 0, 1.0, -1.0).reshape(-1, 1)
 
 
 def _encode_binary(y: np.ndarray, nout: int) -> np.ndarray:
     _need_outputs("bce", nout, single=True)
+    _check_labels(y, "bce", "0 or 1", {0.0, 1.0})
     return np.where(y > 0, 1.0, 0.0).reshape(-1, 1)
 
 
-def _encode_one_hot(y: np.ndarray, nout: int) -> np.ndarray:
-    _need_outputs("softmax", nout, single=False)
-    labels = np.asarray(y)
-    if not np.all((labels == np.round(labels)) & (labels >= 0) & (labels < nout)):
-        raise ValueError(f"softmax loss: labels must be class numbers 0..{nout - 1}")
-    return np.eye(nout)[labels.astype(int)]
+def _encode_one_hot(y: np.ndarray, nout: int, loss: str = "softmax") -> np.ndarray:
+    _need_outputs(loss, nout, single=False)
+    _check_labels(y, loss, f"class numbers 0..{nout - 1}", set(range(nout)))
+    return np.eye(nout)[np.asarray(y).astype(int)]
 
 
 def _encode_mse(y: np.ndarray, nout: int) -> np.ndarray:
     if nout == 1:
         return np.asarray(y, dtype=float).reshape(-1, 1)
-    return _encode_one_hot(y, nout)
+    return _encode_one_hot(y, nout, "mse")
 
 
 def _sign_accuracy(outputs: np.ndarray, y: np.ndarray) -> float:

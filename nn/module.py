@@ -6,13 +6,12 @@ A module lists its parameters by name (``named_parameters``); everything else
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 from collections.abc import Mapping
 from typing import Any
 
 from engine import Value
+from engine.checks import short_repr, to_float
 
 __all__ = ["Module"]
 
@@ -76,16 +75,17 @@ class Module:
         """Set every parameter from ``state`` (as made by :meth:`state_dict`).
 
         All-or-nothing: missing or unexpected names, or a value that is not a
-        finite real number, raise before any parameter changes.
+        finite real number, raise before any parameter changes. Linear in
+        the number of parameters.
         """
         where = f"{type(self).__name__}.load_state_dict"
         if not isinstance(state, Mapping):
             raise TypeError(f"{where}: expected a mapping of names to numbers, "
                             f"got {type(state).__name__}")
         named = self.named_parameters()
-        names = [name for name, _ in named]
-        missing = [n for n in names if n not in state]
-        unexpected = [n for n in state if n not in set(names)]
+        names = {name for name, _ in named}
+        missing = [name for name, _ in named if name not in state]
+        unexpected = [name for name in state if name not in names]
         if missing or unexpected:
             problems = []
             if missing:
@@ -94,7 +94,7 @@ class Module:
                 problems.append(f"unexpected {_some(unexpected)}")
             raise ValueError(f"{where}: parameters do not match this model: "
                              + "; ".join(problems))
-        values = [_finite(state[name], f"{where}: parameter {name!r}") for name in names]
+        values = [to_float(state[name], f"{where}: parameter {name!r}") for name, _ in named]
         for (_, p), value in zip(named, values):
             p.data = value
 
@@ -116,15 +116,6 @@ class Module:
         load_into(self, path)
 
 
-def _some(names: list[str], shown: int = 3) -> str:
-    listed = ", ".join(names[:shown])
+def _some(names: list[Any], shown: int = 3) -> str:
+    listed = ", ".join(short_repr(name) for name in names[:shown])
     return listed + (f" (and {len(names) - shown} more)" if len(names) > shown else "")
-
-
-def _finite(x: Any, where: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{where}: expected a number, got {type(x).__name__} {x!r}")
-    value = float(x)
-    if not math.isfinite(value):
-        raise ValueError(f"{where}: expected a finite number, got {x!r}")
-    return value

@@ -13,6 +13,7 @@ from typing import Any
 from engine import Value
 from engine.checks import short_repr, to_float
 from nn.layers import _check_size, _scope_if_top_level, register_module
+from nn.limits import claim_parameters
 from nn.module import Module
 
 __all__ = ["BatchNorm", "LayerNorm", "RMSNorm"]
@@ -44,6 +45,7 @@ class _Affine(Module):
         if self.eps <= 0:
             raise ValueError(f"{kind} eps: expected a number > 0, got {eps!r}")
         self.affine = bool(affine)
+        claim_parameters(2 * self.dim if self.affine else 0, f"{kind}({self.dim})")
         with _scope_if_top_level(kind.lower()):
             self.g = [Value(1.0, label=f"g{i}") for i in range(self.dim)] if affine else []
             self.b = [Value(0.0, label=f"b{i}") for i in range(self.dim)] if affine else []

@@ -11,21 +11,28 @@ rules do.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable
 from typing import Any
 
 from engine import Value
+from engine.checks import short_repr, to_float
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["SGD", "Adam", "Optimizer", "hyperparameter"]
 
 
-def _number(x: Any, where: str, low: float = 0.0, below: float = math.inf) -> float:
-    """``x`` as a float in [low, below), or a ValueError naming ``where``."""
-    if isinstance(x, bool) or not isinstance(x, numbers.Real) or not low <= float(x) < below:
+def hyperparameter(x: Any, where: str, low: float = 0.0, below: float = math.inf) -> float:
+    """``x`` as a finite float in [low, below), or a ``ValueError`` naming
+    ``where`` and quoting ``x``: the one check of learning rates, momenta and
+    other training settings."""
+    try:
+        value = to_float(x, where)
+    except (TypeError, ValueError, OverflowError):
+        value = math.nan
+    if not low <= value < below:
         bound = "" if below == math.inf else f" and < {below}"
-        raise ValueError(f"{where}: expected a number >= {low}{bound}, got {x!r}")
-    return float(x)
+        raise ValueError(f"{where}: expected a finite number >= {low}{bound}, "
+                         f"got {short_repr(x)}")
+    return value
 
 
 class Optimizer:
@@ -33,14 +40,18 @@ class Optimizer:
     change between steps); subclasses implement :meth:`step`."""
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
-        self.params = list(params)
+        try:
+            self.params = list(params)
+        except TypeError:
+            raise TypeError(f"{type(self).__name__}: expected an iterable of parameters, "
+                            f"got {short_repr(params)}") from None
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got no parameters to optimize")
         for p in self.params:
             if not isinstance(p, Value):
                 raise TypeError(f"{type(self).__name__}: parameters must be Values, "
                                 f"got {type(p).__name__}")
-        self.lr = _number(lr, f"{type(self).__name__} lr")
+        self.lr = hyperparameter(lr, f"{type(self).__name__} lr")
         self.steps = 0
 
     def zero_grad(self) -> None:
@@ -51,6 +62,32 @@ class Optimizer:
     def step(self) -> None:
         """Update every parameter once from its current ``.grad``."""
         raise NotImplementedError
+
+    def _apply(self, data: list[float], **state: list[float]) -> None:
+        """Finish a step atomically: check that every new parameter value and
+        every new state number is finite, then write ``data`` into the
+        parameters and ``state`` into the attributes of those names. A step
+        that would overflow raises ``OverflowError`` naming the optimizer, the
+        parameter and the number, and changes nothing."""
+        for what, values in [("value", data), *state.items()]:
+            if not math.isfinite(sum(values)):  # one fast pass; find the culprit if any
+                for i, x in enumerate(values):
+                    if not math.isfinite(x):
+                        raise OverflowError(
+                            f"{type(self).__name__}.step: {_describe(i, self.params[i])} "
+                            f"(gradient {self.params[i].grad!r}) would get {what} {x}; "
+                            f"nothing was changed (lower lr or clip gradients)")
+        for name, values in state.items():
+            setattr(self, name, values)
+        for p, x in zip(self.params, data):
+            p.data = x
+        self.steps += 1
+
+
+def _describe(i: int, p: Value) -> str:
+    """'parameter 3 (layers.0.neurons.1.w0)': a parameter's place and name."""
+    name = ".".join(part for part in (p.scope, p.label) if part)
+    return f"parameter {i} ({name})" if name else f"parameter {i}"
 
 
 class SGD(Optimizer):
@@ -71,28 +108,29 @@ class SGD(Optimizer):
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        self.momentum = _number(momentum, "SGD momentum")
-        self.dampening = _number(dampening, "SGD dampening", below=1.0 + 1e-12)
-        self.weight_decay = _number(weight_decay, "SGD weight_decay")
+        self.momentum = hyperparameter(momentum, "SGD momentum")
+        self.dampening = hyperparameter(dampening, "SGD dampening", below=1.0 + 1e-12)
+        self.weight_decay = hyperparameter(weight_decay, "SGD weight_decay")
         self.nesterov = bool(nesterov)
         if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening 0")
         self.buffers: list[float] = []
 
     def step(self) -> None:
-        """One SGD update of every parameter."""
+        """One SGD update of every parameter (all or nothing, see ``_apply``)."""
         lr, mu, wd = self.lr, self.momentum, self.weight_decay
+        if mu == 0.0:
+            self._apply([p.data - lr * (p.grad + wd * p.data if wd else p.grad)
+                         for p in self.params])
+            return
         first = not self.buffers
-        if first and mu != 0.0:
-            self.buffers = [0.0] * len(self.params)
+        data, buffers = [], []
         for i, p in enumerate(self.params):
             g = p.grad + wd * p.data if wd != 0.0 else p.grad
-            if mu != 0.0:
-                b = g if first else mu * self.buffers[i] + (1.0 - self.dampening) * g
-                self.buffers[i] = b
-                g = g + mu * b if self.nesterov else b
-            p.data = p.data - lr * g
-        self.steps += 1
+            b = g if first else mu * self.buffers[i] + (1.0 - self.dampening) * g
+            buffers.append(b)
+            data.append(p.data - lr * (g + mu * b if self.nesterov else b))
+        self._apply(data, buffers=buffers)
 
 
 class Adam(Optimizer):
@@ -114,24 +152,27 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Adam betas: expected two numbers, got {betas!r}")
-        self.betas = (_number(betas[0], "Adam betas[0]", below=1.0),
-                      _number(betas[1], "Adam betas[1]", below=1.0))
-        self.eps = _number(eps, "Adam eps")
-        self.weight_decay = _number(weight_decay, "Adam weight_decay")
+            raise ValueError(f"Adam betas: expected two numbers, got {short_repr(betas)}")
+        self.betas = (hyperparameter(betas[0], "Adam betas[0]", below=1.0),
+                      hyperparameter(betas[1], "Adam betas[1]", below=1.0))
+        self.eps = hyperparameter(eps, "Adam eps")
+        self.weight_decay = hyperparameter(weight_decay, "Adam weight_decay")
         self.m = [0.0] * len(self.params)
         self.v = [0.0] * len(self.params)
 
     def step(self) -> None:
-        """One Adam update of every parameter."""
+        """One Adam update of every parameter (all or nothing, see ``_apply``)."""
         b1, b2 = self.betas
-        self.steps += 1
-        correction1 = 1.0 - b1 ** self.steps
-        correction2 = 1.0 - b2 ** self.steps
+        t = self.steps + 1
+        correction1 = 1.0 - b1 ** t
+        correction2 = 1.0 - b2 ** t
+        data, m, v = [], [], []
         for i, p in enumerate(self.params):
             g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
-            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
-            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g
-            m_hat = self.m[i] / correction1
-            v_hat = self.v[i] / correction2
-            p.data = p.data - self.lr * m_hat / (math.sqrt(v_hat) + self.eps)
+            m_i = b1 * self.m[i] + (1.0 - b1) * g
+            v_i = b2 * self.v[i] + (1.0 - b2) * g * g
+            m.append(m_i)
+            v.append(v_i)
+            data.append(p.data - self.lr * (m_i / correction1)
+                        / (math.sqrt(v_i / correction2) + self.eps))
+        self._apply(data, m=m, v=v)

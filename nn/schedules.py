@@ -11,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from engine.checks import short_repr
+from nn.optim import hyperparameter
+
 __all__ = ["Schedule", "as_schedule", "constant", "cosine", "linear"]
 
 Schedule = Callable[[int], float]
@@ -18,8 +21,14 @@ Schedule = Callable[[int], float]
 
 def _positive_steps(steps: Any, where: str) -> int:
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"{where}: steps must be a positive integer, got {steps!r}")
+        raise ValueError(f"{where}: steps must be a positive integer, got {short_repr(steps)}")
     return int(steps)
+
+
+def _rates(schedule: Any, name: str) -> None:
+    """Check a schedule's ``start`` and ``end`` learning rates."""
+    hyperparameter(schedule.start, f"{name} start")
+    hyperparameter(schedule.end, f"{name} end")
 
 
 @dataclass(frozen=True)
@@ -27,6 +36,9 @@ class constant:
     """The same learning rate at every step."""
 
     lr: float
+
+    def __post_init__(self) -> None:
+        hyperparameter(self.lr, "constant lr")
 
     def __call__(self, k: int) -> float:
         """The learning rate at step ``k``."""
@@ -44,6 +56,7 @@ class linear:
 
     def __post_init__(self) -> None:
         _positive_steps(self.steps, "linear")
+        _rates(self, "linear")
 
     def __call__(self, k: int) -> float:
         """The learning rate at step ``k`` (``end`` after the last step)."""
@@ -61,6 +74,7 @@ class cosine:
 
     def __post_init__(self) -> None:
         _positive_steps(self.steps, "cosine")
+        _rates(self, "cosine")
 
     def __call__(self, k: int) -> float:
         """The learning rate at step ``k``."""
@@ -72,6 +86,4 @@ def as_schedule(lr: float | Schedule) -> Schedule:
     """A schedule for ``lr``: a number becomes :class:`constant`, a callable stays."""
     if callable(lr):
         return lr
-    if isinstance(lr, numbers.Real) and not isinstance(lr, bool) and lr >= 0:
-        return constant(float(lr))
-    raise ValueError(f"lr: expected a non-negative number or a schedule, got {lr!r}")
+    return constant(hyperparameter(lr, "lr (a number or a schedule k -> lr)"))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import numbers
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
@@ -16,11 +18,12 @@ from typing import Any, Literal
 import numpy as np
 
 from engine import Value, no_grad
-from nn.datasets import Seed, _generator
+from engine.checks import short_repr, to_float
+from nn.datasets import Seed, make_generator
 from nn.dropout import Dropout
 from nn.losses import Loss, get_loss, l2_penalty, mean
 from nn.module import Module
-from nn.optim import SGD, Adam, Optimizer
+from nn.optim import SGD, Adam, Optimizer, hyperparameter
 from nn.schedules import Schedule, as_schedule
 
 __all__ = ["OPTIMIZERS", "batching_available", "fit", "predict"]
@@ -88,20 +91,49 @@ def _outputs(out: Any) -> list[Any]:
     return list(out) if isinstance(out, (list, tuple)) else [out]
 
 
+def _features(X: Any, nin: int, where: str) -> np.ndarray:
+    """``X`` as an (n, nin) array of finite floats (a 1-D array is a column
+    when ``nin`` is 1; an empty one is 0 rows), or an error naming ``where``."""
+    array = _real_array(X, f"{where} X")
+    if array.ndim == 1 and (nin == 1 or array.size == 0):
+        array = array.reshape(-1, nin)
+    if array.ndim != 2 or array.shape[1] != nin:
+        raise ValueError(f"{where}: X must have shape (n, {nin}), got {array.shape}")
+    return array
+
+
+def _real_array(data: Any, where: str) -> np.ndarray:
+    """``data`` as a float array of finite real numbers: no complex numbers,
+    strings or objects silently converted or cut."""
+    try:
+        array = np.asarray(data)
+    except ValueError as error:  # ragged nested lists
+        raise ValueError(f"{where}: expected an array of numbers: {error}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{where}: expected real numbers, got an array of {array.dtype} "
+                        f"({short_repr(data)})")
+    array = array.astype(float)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{where}: contains NaN or infinite values")
+    return array
+
+
 def _samples(X: Any, y: Any, nin: int, where: str) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y)
-    if X.ndim == 1 and nin == 1:
-        X = X.reshape(-1, 1)
-    if X.ndim != 2 or X.shape[1] != nin:
-        raise ValueError(f"{where}: X must have shape (n, {nin}), got {X.shape}")
+    X = _features(X, nin, where)
+    y = _real_array(y, f"{where} y")
     if y.shape != (len(X),):
         raise ValueError(f"{where}: y must have shape ({len(X)},), got {y.shape}")
     if len(X) == 0:
         raise ValueError(f"{where}: no samples")
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{where}: X contains NaN or infinite values")
     return X, y
+
+
+def _encode(rule: Loss, y: np.ndarray, nout: int, where: str) -> np.ndarray:
+    """The loss's numeric targets for labels ``y``; bad labels name ``where``."""
+    try:
+        return rule.encode(y, nout)
+    except ValueError as error:
+        raise ValueError(f"{where}: {error}") from None
 
 
 def _trace(model: Module, nin: int, ntargets: int, loss: Loss | None) -> tuple[Any, ...]:
@@ -221,15 +253,18 @@ def fit(
     X, y = _samples(X, y, nin, "fit")
     rule = get_loss(loss)
     nout = _nout(model, nin)
-    T = rule.encode(y, nout)
+    T = _encode(rule, y, nout, "fit")
     params = model.parameters()
     _check_settings(steps, batch_size, l2)
     schedule = as_schedule(lr)
     opt = _optimizer(optimizer, params, schedule(0))
     held_out = None
     if validation is not None:
+        if not isinstance(validation, (tuple, list)) or len(validation) != 2:
+            raise TypeError(f"fit: validation must be a pair (X_val, y_val), "
+                            f"got {short_repr(validation)}")
         X_val, y_val = _samples(*validation, nin, "fit validation")
-        held_out = (X_val, y_val, rule.encode(y_val, nout))
+        held_out = (X_val, y_val, _encode(rule, y_val, nout, "fit validation"))
     if batched and not batching_available():
         raise RuntimeError("fit: batched=True needs engine.batch, which this engine lacks")
     if batched and _drops_at_random(model):
@@ -238,7 +273,7 @@ def fit(
                          "or call model.eval() to train without dropout")
     engine = (_Batched(model, rule, params, float(l2), nin, T.shape[1]) if batched
               else _Scalar(model, rule, params, float(l2)))
-    minibatches = _generator(seed) if batch_size is not None and batch_size < len(y) else None
+    minibatches = make_generator(seed) if batch_size is not None and batch_size < len(y) else None
 
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     if held_out is not None:
@@ -259,7 +294,7 @@ def fit(
             val_loss, val_outputs = engine.evaluate(held_out[0], held_out[2])
             history["val_loss"].append(float(val_loss))
             history["val_accuracy"].append(rule.accuracy(val_outputs, held_out[1]))
-        opt.lr = schedule(k)
+        opt.lr = hyperparameter(schedule(k), f"fit: the lr schedule at step {k}")
         opt.step()
         bar.set_postfix(loss=f"{total:.4f}", acc=f"{accuracy:.1%}", refresh=False)
     bar.close()
@@ -267,14 +302,17 @@ def fit(
 
 
 def _check_settings(steps: Any, batch_size: Any, l2: Any) -> None:
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
-        raise ValueError(f"fit: steps must be an integer >= 0, got {steps!r}")
-    if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1):
+    if (isinstance(steps, bool) or not isinstance(steps, numbers.Integral)
+            or not 0 <= int(steps) <= sys.maxsize):
+        raise ValueError(f"fit: steps must be an integer from 0 to {sys.maxsize:,}, "
+                         f"got {short_repr(steps)}")
+    if batch_size is not None and (isinstance(batch_size, bool)
+                                   or not isinstance(batch_size, numbers.Integral)
+                                   or batch_size < 1):
         raise ValueError(f"fit: batch_size must be a positive integer or None, "
-                         f"got {batch_size!r}")
-    if isinstance(l2, bool) or not isinstance(l2, (int, float)) or not l2 >= 0:
-        raise ValueError(f"fit: l2 must be a number >= 0, got {l2!r}")
+                         f"got {short_repr(batch_size)}")
+    if to_float(l2, "fit l2") < 0:
+        raise ValueError(f"fit: l2 must be a number >= 0, got {short_repr(l2)}")
 
 
 def _optimizer(optimizer: str | Optimizer, params: list[Value], lr: float) -> Optimizer:
@@ -288,22 +326,22 @@ def _optimizer(optimizer: str | Optimizer, params: list[Value], lr: float) -> Op
 
 def predict(model: Module, X: Any, batched: bool | None = None) -> np.ndarray:
     """The model's outputs for every row of ``X``: shape (n,) for a model with
-    one output, else (n, nout). No graph is kept. ``batched`` (default: when
-    ``engine.batch`` exists) runs the compiled numpy program; it refuses a
-    model whose Dropout is in training mode (call ``model.eval()`` first)."""
+    one output, else (n, nout); 0 rows give an empty array. No graph is
+    kept. ``batched`` (default: when ``engine.batch`` exists) runs the
+    compiled numpy program; it refuses a model whose Dropout is in training
+    mode (call ``model.eval()`` first)."""
     nin = _nin(model)
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1 and nin == 1:
-        X = X.reshape(-1, 1)
-    if X.ndim != 2 or X.shape[1] != nin:
-        raise ValueError(f"predict: X must have shape (n, {nin}), got {X.shape}")
+    X = _features(X, nin, "predict")
+    if len(X) == 0:
+        nout = _nout(model, nin)
+        return np.empty((0,) if nout == 1 else (0, nout))
     if batched is None:
         batched = batching_available() and len(X) > 1
     if batched and _drops_at_random(model):
         raise ValueError("predict: the model is in training mode, so its Dropout drops inputs "
                          "at random; call model.eval() first (or pass batched=False to see "
                          "fresh random drops for every row)")
-    if batched and len(X):
+    if batched:
         from engine.batch import compile_batch
 
         xs, _, outs, first = _trace(model, nin, 0, None)

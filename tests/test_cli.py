@@ -48,6 +48,15 @@ def test_train_help_documents_every_option(capsys):
     (["train", "--dataset", "blobs", "--loss", "hinge"], "--loss softmax"),
     (["train", "--save", "/nonexistent-dir/model.json"], "does not exist"),
     (["train", "--save", "."], "is a folder"),
+    (["train", "--save", "/dev/null"], "--save '/dev/null' is a device, FIFO or socket"),
+    (["train", "--hidden", "100000000"], "--hidden: expected comma-separated layer sizes"),
+    (["train", "--hidden", "1000,1000"], "--hidden: MLP(2, [1000, 1000, 1]): 1,005,001 param"),
+    (["train", "--samples", "100000000000"], "--samples: expected a positive integer up to 10,"),
+    (["train", "--steps", "9" * 30], "--steps: expected a positive integer up to 1,000,000,000"),
+    (["train", "--steps", "9" * 5000], "--steps: expected a positive integer"),
+    (["train", "--seed", "-1"], "--seed: expected an integer from 0 to 4,294,967,295"),
+    (["train", "--batch-size", "1e3"], "--batch-size: expected a positive integer"),
+    (["demo", "--steps", "0"], "--steps: expected a positive integer"),
 ])
 def test_bad_arguments_get_one_line_and_status_2(capsys, argv, message):
     status, _, err = run(capsys, *argv)

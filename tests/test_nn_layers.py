@@ -202,3 +202,25 @@ def test_load_state_dict_is_all_or_nothing():
         with pytest.raises(error, match="load_state_dict"):
             model.load_state_dict(state)
         assert model.state_dict() == before
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.MLP(2, [10**9]), r"MLP\(2, \[1000000000\]\): 3,000,000,000 parameters"),
+    (lambda: nn.Layer(10**5, 10**5), r"Layer\(100000, 100000\): 10,000,100,000 parameters"),
+    (lambda: nn.Neuron(10**7), r"Neuron\(10000000\): 10,000,001 parameters"),
+    (lambda: nn.Linear(10**4, 10**4), r"Linear\(10000, 10000\): 100,010,000 parameters"),
+    (lambda: nn.Embedding(10**6, 16), r"Embedding\(1000000, 16\): 16,000,000 parameters"),
+])
+def test_sizes_over_max_parameters_are_refused_before_allocating(make, message):
+    from nn.limits import MAX_PARAMETERS
+
+    with pytest.raises(ValueError, match=message + rf".*MAX_PARAMETERS = {MAX_PARAMETERS:,}"):
+        make()
+
+
+def test_the_largest_allowed_layer_is_just_under_the_bound():
+    from nn.limits import MAX_PARAMETERS, check_parameter_count
+
+    check_parameter_count(MAX_PARAMETERS, "a model")  # allowed: no error
+    with pytest.raises(ValueError, match=f"a model: {MAX_PARAMETERS + 1:,} parameters"):
+        check_parameter_count(MAX_PARAMETERS + 1, "a model")

@@ -156,3 +156,31 @@ def test_cosine_and_constant_schedules():
     assert nn.constant(0.3)(42) == 0.3
     with pytest.raises(ValueError, match="steps"):
         nn.cosine(1.0, 0.1, 0)
+
+
+def _snapshot(opt):
+    """The parameters' values and every piece of optimizer state (moments, buffers, steps)."""
+    return [p.data for p in opt.params], {k: repr(v) for k, v in vars(opt).items()
+                                          if k != "params"}
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: nn.Adam(ps, lr=0.1),
+    lambda ps: nn.SGD(ps, lr=1e200),
+    lambda ps: nn.SGD(ps, lr=1e200, momentum=0.9),
+])
+def test_an_overflowing_step_raises_by_name_and_changes_nothing(make):
+    model = nn.MLP(2, [2, 1], seed=0)
+    opt = make(model.parameters())
+    for p in opt.params:
+        p.grad = 0.5
+    opt.step()  # a normal step first, so there is state to keep
+    before = _snapshot(opt)
+    opt.params[4].grad = 1e200  # Adam: g*g overflows its second moment; SGD: lr*g overflows
+    with pytest.raises(OverflowError, match=r"\.step: parameter 4 \(layers\.0\.neurons\.1\.w1\)"
+                                            r" \(gradient 1e\+200\).*nothing was changed"):
+        opt.step()
+    assert _snapshot(opt) == before
+    opt.params[4].grad = 0.5  # the optimizer goes on as if the bad step never happened
+    opt.step()
+    assert opt.steps == 2 and all(math.isfinite(p.data) for p in opt.params)

@@ -7,7 +7,7 @@ import os
 import pytest
 
 import nn
-from nn.serialization import write_atomically
+from engine.files import write_atomically
 
 
 @pytest.fixture
@@ -124,8 +124,11 @@ def test_writes_are_atomic(tmp_path, model, monkeypatch):
 
 
 def test_unwritable_destination_is_named(tmp_path, model):
-    with pytest.raises(OSError, match="missing"):
-        model.save(tmp_path / "missing" / "model.json")
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(OSError, match="a-file"):
+        model.save(tmp_path / "a-file" / "model.json")
+    model.save(tmp_path / "new" / "folder" / "model.json")  # missing folders are made
+    assert nn.load(tmp_path / "new" / "folder" / "model.json").state_dict() == model.state_dict()
     with pytest.raises(TypeError, match=r"nn\.Module"):
         nn.save("not a model", tmp_path / "x.json")
 
@@ -136,3 +139,92 @@ def test_saved_files_get_ordinary_permissions(tmp_path, model):
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_a_huge_declared_architecture_is_refused_before_it_is_built(tmp_path):
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps({
+        "format": "glassgrad-model", "version": 1,
+        "architecture": {"type": "MLP", "nin": 1000000, "nouts": [1000000, 1],
+                         "activation": ["relu", "linear"]},
+        "parameters": {"layers.0.neurons.0.w0": 0.5}}))
+    assert path.stat().st_size < 300
+    with pytest.raises(ValueError, match=r"huge\.json.*1,000,002,000,001 parameters.*holds 1"):
+        nn.load(path)
+
+
+def test_a_file_with_fewer_parameters_than_declared_names_both_counts(tmp_path, model):
+    path = tmp_path / "m.json"
+    model.save(path)
+    document = json.loads(path.read_text())
+    del document["parameters"]["layers.0.neurons.0.w0"]
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match=r"m\.json.*MLP\(3, \[4, 2\]\) declares 26 .*holds 25"):
+        nn.load(path)
+
+
+def test_loading_is_linear_in_the_parameters(tmp_path):
+    big = nn.MLP(64, [128, 128, 10], seed=0)  # 26,122 parameters: 52 s when it was quadratic
+    path = tmp_path / "big.json"
+    big.save(path)
+    assert nn.load(path).state_dict() == big.state_dict()
+
+
+def test_only_regular_files_are_read(tmp_path, model):
+    fifo = tmp_path / "fifo.json"
+    os.mkfifo(fifo)  # opening it for reading would block without O_NONBLOCK
+    with pytest.raises(ValueError, match=r"fifo\.json.*not a regular file"):
+        nn.load(fifo)
+    with pytest.raises(ValueError, match=r"/dev/zero.*not a regular file"):
+        nn.load("/dev/zero")
+    with pytest.raises(IsADirectoryError, match="folder"):
+        model.load(tmp_path)
+
+
+def test_files_over_the_size_bound_are_not_read(tmp_path, monkeypatch):
+    import nn.serialization
+
+    monkeypatch.setattr(nn.serialization, "MAX_FILE_BYTES", 100)
+    path = tmp_path / "big.json"
+    path.write_text(" " * 101)
+    with pytest.raises(ValueError, match=r"big\.json.*MAX_FILE_BYTES = 100 bytes"):
+        nn.load(path)
+
+
+def test_deep_nesting_and_huge_numbers_get_named_errors(tmp_path, model):
+    before = model.state_dict()
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match=r"deep\.json.*nested too deeply"):
+        nn.load(deep)
+    good = tmp_path / "good.json"
+    model.save(good)
+    text = good.read_text()
+    for digits, message in [(5000, "not valid JSON"), (400, "too large for a float")]:
+        path = tmp_path / f"digits{digits}.json"
+        path.write_text(text.replace('"layers.1.neurons.0.b": 0.0',
+                                     '"layers.1.neurons.0.b": ' + "9" * digits))
+        for load in (nn.load, model.load):
+            with pytest.raises(ValueError, match=rf"digits{digits}\.json.*{message}"):
+                load(path)
+        assert model.state_dict() == before
+
+
+@pytest.mark.parametrize("change", [{"version": True}, {"version": 1.0}, {"nin": 3.0},
+                                    {"nin": True}, {"extra": 1}])
+def test_load_and_model_load_agree_on_strict_headers(tmp_path, model, change):
+    path = tmp_path / "m.json"
+    model.save(path)
+    document = json.loads(path.read_text())
+    if "version" in change:
+        document.update(change)
+    else:
+        document["architecture"].update(change)
+    path.write_text(json.dumps(document))
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"m\.json"):
+        nn.load(path)
+    with pytest.raises(ValueError, match=r"m\.json"):
+        model.load(path)
+    assert model.state_dict() == before
+

@@ -200,3 +200,60 @@ def test_a_digits_mlp_reaches_90_percent_held_out():
     scores = nn.predict(model, split.X_test, batched=True)
     held_out = float(np.mean(np.argmax(scores, axis=1) == split.y_test))
     assert held_out >= 0.90
+
+
+@pytest.mark.parametrize("loss, nout, labels, message", [
+    ("hinge", 1, [5, 7, 5, 7], r"hinge loss: labels must be -1/\+1 or 0/1, got 5, 7"),
+    ("hinge", 1, [0, 1, 2, 1], r"hinge loss: labels must be -1/\+1 or 0/1, got 2"),
+    ("hinge", 1, [-1, 0, 1, 1], r"hinge loss: .* got -1, 0, 1"),  # two conventions mixed
+    ("hinge", 1, [1, -1, np.nan, 1], "y: contains NaN"),
+    ("bce", 1, [-1, 1, 1, -1], r"bce loss: labels must be 0 or 1, got -1"),
+    ("softmax", 3, [0, 1, 3, 0.5], r"softmax loss: labels must be class numbers 0..2, got 0.5, 3"),
+])
+def test_labels_are_checked_against_the_loss(loss, nout, labels, message):
+    model = nn.MLP(2, [3, nout], seed=0)
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"^fit\W.*" + message):
+        nn.fit(model, np.zeros((4, 2)), np.array(labels, dtype=float), loss=loss, steps=1,
+               progress=False)
+    with pytest.raises(ValueError, match=r"^fit validation\W.*" + message):
+        nn.fit(model, np.zeros((4, 2)), [1, 0, 1, 0] if loss != "softmax" else [0, 1, 2, 0],
+               loss=loss, steps=1, progress=False,
+               validation=(np.zeros((4, 2)), np.array(labels, dtype=float)))
+    assert model.state_dict() == before
+
+
+@pytest.mark.parametrize("X, error, message", [
+    (np.array([[1 + 2j, 0], [0, 1]]), TypeError, "fit X: expected real numbers, got .*complex"),
+    (np.array([["1.5", "2"], ["0", "1"]]), TypeError, "fit X: expected real numbers, got .*<U"),
+    ([[1, 2], [3]], ValueError, "fit X: expected an array of numbers"),
+    (np.array([[np.inf, 0], [0, 1]]), ValueError, "fit X: contains NaN or infinite"),
+    (np.zeros((2, 2, 1)), ValueError, r"X must have shape \(n, 2\)"),
+])
+def test_features_must_be_finite_real_2d(X, error, message):
+    with pytest.raises(error, match=message):
+        nn.fit(nn.MLP(2, [3, 1], seed=0), X, [1, -1], steps=1, progress=False)
+
+
+def test_validation_must_be_a_pair():
+    X, y = nn.make_xor(10, seed=1)
+    with pytest.raises(TypeError, match=r"fit: validation must be a pair \(X_val, y_val\)"):
+        nn.fit(nn.MLP(2, [3, 1], seed=0), X, y, validation=X, steps=1, progress=False)
+
+
+def test_numpy_integers_are_counts_but_floats_and_bools_are_not():
+    X, y = nn.make_xor(10, seed=1)
+    history = nn.fit(nn.MLP(2, [3, 1], seed=0), X, y, steps=np.int64(2),
+                     batch_size=np.int32(4), seed=0, progress=False)
+    assert len(history["loss"]) == 2
+    for steps in (2.0, True, "2", -(10**400), 2**63):
+        with pytest.raises(ValueError, match=r"fit: steps must be an integer from 0 to"):
+            nn.fit(nn.MLP(2, [3, 1], seed=0), X, y, steps=steps, progress=False)
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_predict_on_no_rows_gives_an_empty_array(batched):
+    assert nn.predict(nn.MLP(2, [3, 1], seed=0), np.zeros((0, 2)), batched).shape == (0,)
+    assert nn.predict(nn.MLP(2, [3, 4], seed=0), [], batched).shape == (0, 4)
+    with pytest.raises(TypeError, match="predict X: expected real numbers"):
+        nn.predict(nn.MLP(2, [3, 1], seed=0), [[1j, 0]], batched)
