@@ -261,7 +261,7 @@ def _edges_into(
         counts: dict[str, int] = {}
         for node in view.groups[box].members:
             for child in node.children:
-                source = view.box_of[child]
+                source = view.box_of.get(child)
                 if source != box and source in view.shown:
                     counts[source] = counts.get(source, 0) + 1
         for source, count in list(counts.items())[:MAX_EDGES_INTO_BOX]:
@@ -270,7 +270,8 @@ def _edges_into(
         return max(0, len(counts) - MAX_EDGES_INTO_BOX)
     node = view.order[int(box[1:])]
     target = f"{box}op" if node.op is not None else box
-    sources = [(view.box_of[c], c) for c in node.children if view.box_of[c] in view.shown]
+    boxes = [(view.box_of.get(c), c) for c in node.children]
+    sources = [(source, c) for source, c in boxes if source in view.shown]
     for source, child in sources[:MAX_EDGES_INTO_BOX]:
         dot.edge(source, target, **_edge_style((node, child) in highlight_edges))
     return max(0, len(sources) - MAX_EDGES_INTO_BOX)
