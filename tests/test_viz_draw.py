@@ -68,7 +68,7 @@ def test_micrograd_look_and_op_symbols_from_the_op():
 def test_renders_inline_and_to_svg_and_png(tmp_path):
     *_, out = _expression()
     drawing = draw_dot(out)
-    bundle = drawing._repr_mimebundle_()
+    bundle, _metadata = drawing._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"]
     assert "<svg" in drawing._repr_svg_()
     png = drawing.render(str(tmp_path / "graph"), format="png")

@@ -228,6 +228,10 @@ def render_view(
     if notes:
         left = '<br align="left"/>'
         dot.attr(label=f"<{left.join(html_text(n) for n in notes)}{left}>", fontsize="14")
+    name = (names or {}).get(root) or root.label or "the output"
+    dot.alt_text = "; ".join([
+        f"Computation graph of {name} = {number(root.data)} (grad {number(grad_of(root))}), "
+        f"{view.box_count:,} boxes drawn", *notes])
     return dot
 
 
