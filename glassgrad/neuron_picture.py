@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from engine import Value, topological_order
@@ -11,14 +11,15 @@ from viz import GraphDrawing, draw_dot
 __all__ = ["draw_live_neuron"]
 
 
-def draw_live_neuron(model: Any, X: Sequence[Sequence[float]]) -> GraphDrawing:
+def draw_live_neuron(model: Any, X: Iterable[Iterable[float]]) -> GraphDrawing:
     """Draw the first neuron of ``model``'s first layer that is live (its
     ReLU passes a positive value) on some sample of ``X``, on the first such
     sample. The inputs are labelled ``x[i][k]`` leaves, and every gradient
     drawn is d(neuron output)/d(node) from one backward pass; the model's
     own ``.grad`` values are restored afterwards."""
+    samples = [list(sample) for sample in X]
     for j, neuron in enumerate(model.layers[0].neurons):
-        for i, sample in enumerate(X):
+        for i, sample in enumerate(samples):
             inputs = [Value(float(v), label=f"x[{i}][{k}]") for k, v in enumerate(sample)]
             out = neuron(inputs)
             if out.data > 0:

@@ -1,10 +1,10 @@
 """A step-through view of ``backward()``: one frame per gradient filled in.
 
 The gradients are computed by the engine itself: starting from zero with
-the output's gradient set to 1, each node's ``Value._backward()`` runs in
-reverse topological order (exactly what ``backward()`` does), and every
-input it adds to becomes one frame, highlighting that input and the edge
-the gradient came through. The graph's own ``.grad`` values are restored
+the output's gradient set to 1, each node's op pushes its gradient to its
+inputs in reverse topological order (exactly what ``backward()`` does), and
+every input it adds to becomes one frame, highlighting that input and the
+edge the gradient came through. The graph's own ``.grad`` values are restored
 afterwards.
 """
 
@@ -135,7 +135,7 @@ class BackpropSteps:
                 if node.op is None or not children:
                     continue
                 before = {c: c.grad for c in children}
-                node._backward()  # the engine's own local step (micrograd's API)
+                node.op.push(node, node.grad)  # the engine's own local step
                 for child in children:
                     local, upstream = local_derivative(node, child), node.grad
                     added = child.grad - before[child]
