@@ -2,6 +2,7 @@
 text, and only glyphs the renderer's fonts have."""
 
 import base64
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -66,3 +67,8 @@ def test_every_default_glyph_renders():
     assert {"…", "×", "—", "−", "·", "σ"} <= used
     missing = [c for c in sorted(used) if _png(c) == tofu]
     assert not missing, f"these render as tofu boxes: {missing}"
+
+
+def test_every_coloured_drawing_has_a_key():
+    for drawing in _drawings():
+        assert re.search(r"legend \[label=<<table.*<b>key</b>", drawing.source)

@@ -80,8 +80,11 @@ def node_names(order: list[Value]) -> dict[Value, str]:
         counts = Counter(names[node] for node in pending)
         clashing = [n for n in pending if counts[names[n]] > 1]
         pending = [n for n in clashing if n.scope and depth[n] < len(n.scope.split("."))]
-        for node in pending:
+        for node in pending:  # one more scope part; an index brings its name along
+            parts = node.scope.split(".")
             depth[node] += 1
+            while depth[node] < len(parts) and parts[-depth[node]].isdigit():
+                depth[node] += 1
     counts = Counter(names.values())
     for i, node in enumerate(order):
         name = names.get(node, "")
@@ -180,6 +183,7 @@ class BackpropSteps:
             highlight=highlight,
             highlight_edges=edges,
             caption=f"{frame.caption}  ({i + 1}/{len(self)})",
+            highlight_meaning={ACTIVE: "passes its gradient on", FILLED: "gradient just added"},
         )
 
     def __len__(self) -> int:

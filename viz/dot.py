@@ -140,13 +140,19 @@ def _group_record(
             f'style="rounded">{"".join(rows)}</table>>')
 
 
-def _legend(kinds: Collection[str], largest: float | None) -> str:
-    """A key to the colours used: node kinds and, if shown, the gradient scale."""
+def _legend(
+    kinds: Collection[str], largest: float | None, borders: Mapping[str, str] | None = None
+) -> str:
+    """A key to the colours used: node kinds, highlight ``borders`` (colour ->
+    meaning) and, if shown, the gradient scale."""
     rows = ['<tr><td colspan="5"><b>key</b></td></tr>']
     for kind in KIND_COLORS:
         if kind in kinds:
             rows.append(f'<tr><td bgcolor="{KIND_COLORS[kind]}" border="1"> </td>'
                         f'<td colspan="4" align="left">{KIND_NAMES[kind]}</td></tr>')
+    for colour, meaning in (borders or {}).items():
+        rows.append(f'<tr><td color="{colour}" border="3"> </td>'
+                    f'<td colspan="4" align="left">{html_text(meaning)}</td></tr>')
     if largest is not None:
         steps = [-1.0, -0.25, 0.0, 0.25, 1.0]
         swatches = "".join(f'<td bgcolor="{grad_color(t * largest, largest)}" border="1">'
@@ -171,11 +177,13 @@ def render_view(
     highlight_edges: Collection[tuple[Value, Value]] = (),
     caption: str | None = None,
     names: Mapping[Value, str] | None = None,
+    highlight_meaning: Mapping[str, str] | None = None,
 ) -> GraphDrawing:
     """Emit the DOT for a planned :class:`View` (used by ``draw_dot`` and the
     backprop frames). ``grads`` overrides the nodes' ``.grad`` values;
     ``names`` labels each record (and makes records a fixed size, so that
-    frames of one animation share a layout)."""
+    frames of one animation share a layout); ``highlight_meaning`` explains
+    each highlight colour in the key."""
     dot = GraphDrawing(format=format)
     if rankdir == "auto":
         rankdir = "TB" if _ranks(view) >= DEEP_FROM else "LR"
@@ -217,8 +225,8 @@ def render_view(
         for box in sorted(view.frontier, key=_box_order):
             target = f"{box}op" if _has_op(view, box) else box
             dot.edge("hidden", target, style="dashed", color="#9ca3af")
-    if legend and (kinds - {"computed"} or color_grad):
-        dot.node("legend", _legend(kinds, largest if color_grad else None))
+    if legend and (kinds - {"computed"} or color_grad or highlight_meaning):
+        dot.node("legend", _legend(kinds, largest if color_grad else None, highlight_meaning))
     if view.box_count > QUICK_LAYOUT_FROM:
         dot.attr(mclimit="0.1", nslimit="1", nslimit1="1")
     notes = [*view.notes]
