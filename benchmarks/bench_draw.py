@@ -82,7 +82,7 @@ def _png_size(png: bytes) -> str:
 
 
 def _svg_size(svg: bytes) -> str:
-    found = re.search(rb'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    found = re.search(rb'<svg[^>]* width="([\d.]+)pt" height="([\d.]+)pt"', svg)
     return f"{float(found[1]):,.0f} x {float(found[2]):,.0f} pt" if found else "?"
 
 

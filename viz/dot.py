@@ -51,8 +51,9 @@ scaled down to fit (Graphviz ``size``)."""
 MAX_EDGES_INTO_BOX = 8
 """At most this many edges are drawn into one box; the rest are counted in a note."""
 QUICK_LAYOUT_FROM = 150
-"""Drawings with more boxes than this get Graphviz's quick-layout limits
-(``mclimit``, ``nslimit``)."""
+"""Drawings with more boxes or edges than this get Graphviz's quick-layout
+limits (``mclimit``, ``nslimit``) and straight edges (routing hundreds of
+spline edges takes seconds)."""
 
 
 def node_kind(node: Value, root: Value, params: Collection[Value] = ()) -> str:
@@ -227,8 +228,9 @@ def render_view(
             dot.edge("hidden", target, style="dashed", color="#9ca3af")
     if legend and (kinds - {"computed"} or color_grad or highlight_meaning):
         dot.node("legend", _legend(kinds, largest if color_grad else None, highlight_meaning))
-    if view.box_count > QUICK_LAYOUT_FROM:
-        dot.attr(mclimit="0.1", nslimit="1", nslimit1="1")
+    edges = sum(1 for line in dot.body if " -> " in line)
+    if view.box_count > QUICK_LAYOUT_FROM or edges > QUICK_LAYOUT_FROM:
+        dot.attr(mclimit="0.1", nslimit="1", nslimit1="1", splines="line")
     notes = [*view.notes]
     if skipped:
         notes.append(f"{skipped:,} edges not drawn (at most {MAX_EDGES_INTO_BOX} into a box)")
