@@ -239,3 +239,50 @@ def test_any_graph_fits_the_canvas_budget():
 def test_raised_max_nodes_is_refused_past_the_ceiling():
     with pytest.raises(ValueError, match="max_nodes=5,000 is over 300"):
         draw_dot(_random_dag(100), max_nodes=5000)
+
+
+def _demo_loss(samples, by_hand):
+    """micrograd's demo loss: MLP(2, [16, 16, 1]), mean hinge + 1e-4 * sum(p * p)."""
+    import nn
+
+    X, labels = nn.make_moons(n_samples=20, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    params = model.parameters()
+    losses = [nn.hinge(model(list(x)), 2.0 * t - 1.0) for x, t in zip(X[:samples], labels)]
+    penalty = 1e-4 * sum(p * p for p in params) if by_hand else nn.l2_penalty(params, 1e-4)
+    loss = nn.losses.mean(losses) + penalty
+    loss.backward()
+    return loss
+
+
+@pytest.mark.parametrize("samples", [1, 10])
+@pytest.mark.parametrize("by_hand", [False, True])
+def test_the_demo_loss_draws_within_the_budget_with_samples_apart(samples, by_hand):
+    drawing = draw_dot(_demo_loss(samples, by_hand))
+    source = drawing.source
+    boxes = re.findall(r"^\s*[ng]\d+ \[label=<<table", source, re.M)
+    assert len(boxes) <= 40 and f"drawn: {len(boxes)} boxes" in source
+    titles = _titles(source)
+    assert ("sum of 337 terms (each *)" if by_hand else "l2_penalty") in titles
+    if samples > 1:
+        assert "mean" in titles  # nn.losses.mean tags its nodes
+        assert {f"hinge (call {k} of {samples})" for k in (1, 2)} <= set(titles)
+    width, height = _png_size(drawing.pipe("png"))
+    assert width <= 1536 and height <= 960
+
+
+def test_huge_graphs_are_planned_from_the_nodes_nearest_the_output(monkeypatch):
+    import viz.layout
+
+    monkeypatch.setattr(viz.layout, "PLAN_LIMIT", 500)
+    root = _random_dag(3000)
+    drawing = draw_dot(root)
+    source = drawing.source
+    assert "planned from the 500 nodes nearest the output" in source
+    boxes = re.findall(r"^\s*[ng]\d+ \[label=<<table", source, re.M)
+    assert 1 <= len(boxes) <= 40
+    view = viz.layout.plan_view(root)
+    total = len(topological_order(root))
+    assert total > 1000 and len(view.order) == 500
+    assert view.hidden_count == total - view.drawn_nodes()
+    assert f"{view.hidden_count:,} hidden nodes" in source
