@@ -75,6 +75,8 @@ def test_indexing_show_and_errors(monkeypatch):
         big = big + 1
     with pytest.raises(ValueError, match="max_nodes"):
         backprop_steps(big)
+    with pytest.raises(ValueError, match="max_nodes must be an integer from 1 to 300"):
+        backprop_steps(big, max_nodes=20_000)  # frames of 20,000 boxes would never render
 
 
 def test_widget_needs_ipywidgets_or_says_so():

@@ -22,7 +22,7 @@ from typing import Any
 from engine import Constant, Value
 from engine.autograd import reverse_topological_order
 from viz.backend import run, run_many
-from viz.dot import render_view
+from viz.dot import MAX_BOXES, render_view
 from viz.drawing import GraphDrawing
 from viz.files import atomic_path, write_atomic
 from viz.labels import number
@@ -111,12 +111,17 @@ class BackpropSteps:
             raise TypeError(
                 f"backprop_steps: root must be a Value, got {type(root).__name__} {root!r}"
             )
+        if not isinstance(max_nodes, int) or not 1 <= max_nodes <= MAX_BOXES:
+            raise ValueError(
+                f"backprop_steps: max_nodes must be an integer from 1 to {MAX_BOXES} (every "
+                f"frame draws every node; more would not lay out in seconds), got {max_nodes!r}"
+            )
         order = reverse_topological_order(root)
         if len(order) > max_nodes:
             raise ValueError(
                 f"backprop_steps: the graph has {len(order):,} nodes, more than "
                 f"max_nodes={max_nodes:,}; a step-through of it would not be readable "
-                "(pass a larger max_nodes to insist)"
+                f"(max_nodes up to {MAX_BOXES} insists; draw_dot draws any graph)"
             )
         self.root = root
         self.rankdir = rankdir
