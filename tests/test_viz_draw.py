@@ -286,3 +286,15 @@ def test_huge_graphs_are_planned_from_the_nodes_nearest_the_output(monkeypatch):
     assert total > 1000 and len(view.order) == 500
     assert view.hidden_count == total - view.drawn_nodes()
     assert f"{view.hidden_count:,} hidden nodes" in source
+
+
+def test_calls_are_drawn_in_reading_order():
+    svg = ET.fromstring(draw_dot(_demo_loss(5, by_hand=False)).pipe("svg"))
+    top = {}
+    for group in svg.iter(f"{SVG}g"):
+        texts = [t for t in group.iter(f"{SVG}text") if t.text]
+        if group.get("class") == "node" and texts:
+            top[texts[0].text] = float(texts[0].get("y"))
+    for layer in ("layers.0", "layers.1", "hinge"):
+        ys = [top[f"{layer} (call {k} of 5)"] for k in range(1, 6)]
+        assert ys == sorted(ys), (layer, ys)  # call 1 above call 2 above ...

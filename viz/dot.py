@@ -189,8 +189,9 @@ def render_view(
     if rankdir == "auto":
         rankdir = "TB" if _ranks(view) >= DEEP_FROM else "LR"
     width, height = CANVAS_INCHES
+    # ordering="out": a box's outputs keep their reading order (call 1 above call 2)
     dot.attr(rankdir=rankdir, fontname=FONT, labelloc="t", labeljust="l", bgcolor="white",
-             size=f"{width:g},{height:g}")
+             size=f"{width:g},{height:g}", ordering="out")
     dot.attr("node", fontname=FONT, fontsize="12", shape="plain")
     dot.attr("edge", color="#6b7280", arrowsize="0.7")
     highlight = highlight or {}

@@ -353,10 +353,10 @@ def plan_view(
         _cut(view, view.box_of[root], budget, max_depth, total)
     shown_groups = sum(1 for b in view.shown if b in view.groups)
     if shown_groups:
-        how = f"scope depth {used}" if isinstance(used, int) else f"{used} scope"
+        how = f"depth {used}" if isinstance(used, int) else used
         note = (
             f"{total:,} nodes; drawn: {view.box_count:,} boxes, {shown_groups:,} of them "
-            f"merged (by {how} and long +/* chains)"
+            f"merged (one box per call of each scope, cut by {how}; long +/* chains)"
         )
         if over and collapse is None:
             note += f"; the graph is over max_nodes={max_nodes:,} (force=True draws every node)"
