@@ -298,3 +298,20 @@ def test_calls_are_drawn_in_reading_order():
     for layer in ("layers.0", "layers.1", "hinge"):
         ys = [top[f"{layer} (call {k} of 5)"] for k in range(1, 6)]
         assert ys == sorted(ys), (layer, ys)  # call 1 above call 2 above ...
+
+
+def test_planning_leaves_the_garbage_collector_as_it_was():
+    import gc
+
+    from viz.layout import plan_view
+
+    root = _random_dag(200)
+    assert gc.isenabled()
+    plan_view(root)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        plan_view(root)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

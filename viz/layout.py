@@ -20,8 +20,11 @@ This module only decides; :mod:`viz.dot` turns the result into DOT.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from engine import Constant, Value, topological_order
@@ -272,18 +275,37 @@ def _build(root: Value, order: list[Value], collapse: Collapse, merge: bool) -> 
     return View(order, box_of, named, inputs, set(inputs), cut_off=cut_off)
 
 
-def _nearest(root: Value, limit: int) -> set[Value]:
-    """The ``limit`` nodes nearest ``root``, breadth first through inputs."""
+def _nearest(root: Value, limit: int) -> tuple[set[Value], int]:
+    """The ``limit`` nodes nearest ``root`` (breadth first through inputs),
+    and how many nodes ``root`` depends on in all (itself included)."""
     kept = {root}
+    seen = {root}
     queue = deque([root])
     while queue:
         for child in queue.popleft().children:
-            if child not in kept:
-                if len(kept) >= limit:
-                    return kept
-                kept.add(child)
+            if child not in seen:
+                seen.add(child)
                 queue.append(child)
-    return kept
+                if len(kept) < limit:
+                    kept.add(child)
+    return kept, len(seen)
+
+
+def _in_order(root: Value, kept: set[Value]) -> list[Value]:
+    """The ``kept`` nodes, inputs before the nodes made from them (an
+    iterative depth-first search that stays inside ``kept``)."""
+    order: list[Value] = []
+    done: set[Value] = set()
+    stack: list[tuple[Value, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        if finished:
+            order.append(node)
+        elif node not in done:
+            done.add(node)
+            stack.append((node, True))
+            stack.extend((c, False) for c in node.children if c in kept and c not in done)
+    return order
 
 
 def _cut(
@@ -331,12 +353,34 @@ def plan_view(
     the output. Graphs over :data:`PLAN_LIMIT` nodes are planned from the
     nodes nearest the output.
     """
-    order = topological_order(root)
-    total = len(order)
+    with _collector_paused():
+        return _plan(root, collapse, max_nodes, max_depth, force)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: planning makes no reference
+    cycles, but its many small containers would trigger full collections
+    that walk the user's whole (maybe million-node) graph again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _plan(
+    root: Value, collapse: Collapse, max_nodes: int, max_depth: int | None, force: bool
+) -> View:
+    """:func:`plan_view`'s work, with the collector paused."""
+    nearest, total = _nearest(root, PLAN_LIMIT)
     over = total > max_nodes and not force
     if over and total > PLAN_LIMIT:
-        nearest = _nearest(root, PLAN_LIMIT)
-        order = [node for node in order if node in nearest]
+        order = _in_order(root, nearest)
+    else:
+        order = topological_order(root)
     attempts: list[Collapse] = [collapse]
     if over and collapse is None:
         attempts = ["neuron", "layer"]
