@@ -275,37 +275,18 @@ def _build(root: Value, order: list[Value], collapse: Collapse, merge: bool) -> 
     return View(order, box_of, named, inputs, set(inputs), cut_off=cut_off)
 
 
-def _nearest(root: Value, limit: int) -> tuple[set[Value], int]:
-    """The ``limit`` nodes nearest ``root`` (breadth first through inputs),
-    and how many nodes ``root`` depends on in all (itself included)."""
+def _nearest(root: Value, limit: int) -> set[Value]:
+    """The ``limit`` nodes nearest ``root``, breadth first through inputs."""
     kept = {root}
-    seen = {root}
     queue = deque([root])
     while queue:
         for child in queue.popleft().children:
-            if child not in seen:
-                seen.add(child)
+            if child not in kept:
+                if len(kept) >= limit:
+                    return kept
+                kept.add(child)
                 queue.append(child)
-                if len(kept) < limit:
-                    kept.add(child)
-    return kept, len(seen)
-
-
-def _in_order(root: Value, kept: set[Value]) -> list[Value]:
-    """The ``kept`` nodes, inputs before the nodes made from them (an
-    iterative depth-first search that stays inside ``kept``)."""
-    order: list[Value] = []
-    done: set[Value] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        if finished:
-            order.append(node)
-        elif node not in done:
-            done.add(node)
-            stack.append((node, True))
-            stack.extend((c, False) for c in node.children if c in kept and c not in done)
-    return order
+    return kept
 
 
 def _cut(
@@ -375,12 +356,12 @@ def _plan(
     root: Value, collapse: Collapse, max_nodes: int, max_depth: int | None, force: bool
 ) -> View:
     """:func:`plan_view`'s work, with the collector paused."""
-    nearest, total = _nearest(root, PLAN_LIMIT)
+    order = topological_order(root)
+    total = len(order)
     over = total > max_nodes and not force
     if over and total > PLAN_LIMIT:
-        order = _in_order(root, nearest)
-    else:
-        order = topological_order(root)
+        nearest = _nearest(root, PLAN_LIMIT)
+        order = [node for node in order if node in nearest]
     attempts: list[Collapse] = [collapse]
     if over and collapse is None:
         attempts = ["neuron", "layer"]
