@@ -315,3 +315,16 @@ def test_planning_leaves_the_garbage_collector_as_it_was():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("samples", [1, 5])
+def test_no_drawn_box_is_left_floating(samples):
+    from viz.layout import plan_view
+
+    loss = _demo_loss(samples, by_hand=True)
+    source = draw_dot(loss).source
+    boxes = set(re.findall(r"^\s*([ng]\d+) \[label=<<table", source, re.M))
+    sources = set(re.findall(r"^\s*(\w+) -> ", source, re.M))
+    assert boxes - sources == {plan_view(loss).box_of[loss]}  # only the output has no way out
+    if samples == 1:  # one sample reads best by layer: a handful of boxes
+        assert len(boxes) <= 20 and "layers.1" in _titles(source)

@@ -220,7 +220,8 @@ def render_view(
                      style="filled", fillcolor="#f3f4f6", fontsize="16", margin="0.03",
                      height="0.36")
             dot.edge(f"{box}op", box, **_edge_style((node, node) in highlight_edges))
-    skipped = sum(_edges_into(dot, view, box, highlight_edges) for box in shown)
+    connected: set[str] = set()
+    skipped = sum(_edges_into(dot, view, box, highlight_edges, connected) for box in shown)
     if view.frontier:
         dot.node("hidden", f"<{html_text(f'… {view.hidden_count:,} hidden nodes')}>",
                  shape="box", style="dashed,rounded", fontcolor="#4b5563", color="#9ca3af")
@@ -268,10 +269,13 @@ def _edge_style(hot: bool) -> dict[str, str]:
 
 
 def _edges_into(
-    dot: GraphDrawing, view: View, box: str, highlight_edges: Collection[tuple[Value, Value]]
+    dot: GraphDrawing, view: View, box: str, highlight_edges: Collection[tuple[Value, Value]],
+    connected: set[str],
 ) -> int:
     """Draw the edges from ``box``'s shown inputs into it (or into its op);
-    return how many were left out by :data:`MAX_EDGES_INTO_BOX`."""
+    return how many were left out by :data:`MAX_EDGES_INTO_BOX`. Inputs with
+    no edge drawn yet (not in ``connected``, which this updates) go first,
+    so that no shown box is left floating."""
     if box in view.groups:
         counts: dict[str, int] = {}
         for node in view.groups[box].members:
@@ -279,16 +283,20 @@ def _edges_into(
                 source = view.box_of.get(child)
                 if source != box and source in view.shown:
                     counts[source] = counts.get(source, 0) + 1
-        for source, count in list(counts.items())[:MAX_EDGES_INTO_BOX]:
-            width = f"{1 + math.log10(count):.2f}"
-            dot.edge(source, box, penwidth=width, tooltip=f"{count:,} edges")
+        chosen = sorted(counts, key=lambda source: source in connected)[:MAX_EDGES_INTO_BOX]
+        for source in chosen:
+            width = f"{1 + math.log10(counts[source]):.2f}"
+            dot.edge(source, box, penwidth=width, tooltip=f"{counts[source]:,} edges")
+        connected.update(chosen)
         return max(0, len(counts) - MAX_EDGES_INTO_BOX)
     node = view.order[int(box[1:])]
     target = f"{box}op" if node.op is not None else box
     boxes = [(view.box_of.get(c), c) for c in node.children]
     sources = [(source, c) for source, c in boxes if source in view.shown]
+    sources.sort(key=lambda pair: pair[0] in connected)
     for source, child in sources[:MAX_EDGES_INTO_BOX]:
         dot.edge(source, target, **_edge_style((node, child) in highlight_edges))
+        connected.add(source)
     return max(0, len(sources) - MAX_EDGES_INTO_BOX)
 
 

@@ -369,11 +369,11 @@ def _plan(
     view = _build(root, order, used, merge=over or collapse is not None)
     for attempt in attempts[1:]:
         scoped = any(group.kind != "chain" for group in view.groups.values())
-        if view.box_count <= max_nodes or not scoped:
+        if view.box_count <= max_nodes // 2 or not scoped:  # half the budget reads best
             break
         used = attempt
         view = _build(root, order, used, merge=True)
-    budget = max_nodes if over else None
+    budget = max_nodes if over and view.box_count > max_nodes else None
     if budget is not None or max_depth is not None:
         _cut(view, view.box_of[root], budget, max_depth, total)
     shown_groups = sum(1 for b in view.shown if b in view.groups)
