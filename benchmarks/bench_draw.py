@@ -37,7 +37,9 @@ CASES: dict[str, str] = {
     **{f"demo loss, l2_penalty, {s} sample{'s' * (s > 1)}": f"demo:{s}:nn" for s in (1, 10, 100)},
     **{f"demo loss, L2 by hand, {s} sample{'s' * (s > 1)}": f"demo:{s}:hand" for s in (1, 10, 100)},
     "481 nodes, 57,840 edges": "dense:120",
-    "481 nodes, 57,840 edges, max_nodes=300": "dense:120:300",
+    "481 nodes, 57,840 edges, max_nodes=300": "dense:120:max=300",
+    "dag 50,000, max_nodes=300": "dag:50000:max=300",
+    "demo loss, l2_penalty, 100 samples, max_nodes=300": "demo:100:nn:max=300",
     "draw_mlp MLP(2, [16, 16, 1])": "mlp:2,16,16,1",
     "draw_mlp MLP(240, [240, 1]) (57,840 weights)": "mlp:240,240,1",
     "backprop GIF, MLP(2, [4, 1])": "gif",
@@ -97,6 +99,7 @@ def run_case(spec: str) -> dict[str, Any]:
     import viz
 
     kind, *args = spec.split(":")
+    options = {"max_nodes": int(args.pop()[4:])} if args and args[-1].startswith("max=") else {}
     figures: dict[str, Any] = {}
     if kind == "gif":
         import nn
@@ -134,7 +137,6 @@ def run_case(spec: str) -> dict[str, Any]:
         else:
             root = dense_graph(int(args[0]))
         figures["nodes"] = len(engine.topological_order(root))
-        options = {"max_nodes": int(args[1])} if kind == "dense" and len(args) > 1 else {}
 
         def drawing() -> Any:
             return viz.draw_dot(root, **options)

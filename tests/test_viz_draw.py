@@ -328,3 +328,14 @@ def test_no_drawn_box_is_left_floating(samples):
     assert boxes - sources == {plan_view(loss).box_of[loss]}  # only the output has no way out
     if samples == 1:  # one sample reads best by layer: a handful of boxes
         assert len(boxes) <= 20 and "layers.1" in _titles(source)
+
+
+def test_a_raised_max_nodes_keeps_the_edge_budget():
+    from viz.dot import MAX_EDGES
+
+    root = _random_dag(5000)
+    source = draw_dot(root, max_nodes=300).source
+    boxes = re.findall(r"^\s*[ng]\d+ \[label=<<table", source, re.M)
+    input_edges = re.findall(r"^\s*[ng]\d+ -> ", source, re.M)  # not op -> node, hidden -> box
+    assert len(boxes) == 300 and len(input_edges) <= MAX_EDGES
+    assert "edges not drawn (at most 1 into a box)" in source

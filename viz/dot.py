@@ -50,6 +50,10 @@ CANVAS_INCHES = (16.0, 10.0)
 scaled down to fit (Graphviz ``size``)."""
 MAX_EDGES_INTO_BOX = 8
 """At most this many edges are drawn into one box; the rest are counted in a note."""
+MAX_EDGES = 400
+"""At most about this many edges in one drawing: with many boxes, each box
+gets fewer edges (at least one), so a raised ``max_nodes`` still lays out
+in seconds."""
 QUICK_LAYOUT_FROM = 150
 """Drawings with more boxes or edges than this get Graphviz's quick-layout
 limits (``mclimit``, ``nslimit``) and straight edges (routing hundreds of
@@ -221,7 +225,9 @@ def render_view(
                      height="0.36")
             dot.edge(f"{box}op", box, **_edge_style((node, node) in highlight_edges))
     connected: set[str] = set()
-    skipped = sum(_edges_into(dot, view, box, highlight_edges, connected) for box in shown)
+    per_box = max(1, min(MAX_EDGES_INTO_BOX, MAX_EDGES // max(1, len(shown))))
+    skipped = sum(_edges_into(dot, view, box, highlight_edges, connected, per_box)
+                  for box in shown)
     if view.frontier:
         dot.node("hidden", f"<{html_text(f'… {view.hidden_count:,} hidden nodes')}>",
                  shape="box", style="dashed,rounded", fontcolor="#4b5563", color="#9ca3af")
@@ -235,7 +241,7 @@ def render_view(
         dot.attr(mclimit="0.1", nslimit="1", nslimit1="1", splines="line")
     notes = [*view.notes]
     if skipped:
-        notes.append(f"{skipped:,} edges not drawn (at most {MAX_EDGES_INTO_BOX} into a box)")
+        notes.append(f"{skipped:,} edges not drawn (at most {per_box} into a box)")
     notes += [caption] if caption else []
     if notes:
         left = '<br align="left"/>'
@@ -270,10 +276,10 @@ def _edge_style(hot: bool) -> dict[str, str]:
 
 def _edges_into(
     dot: GraphDrawing, view: View, box: str, highlight_edges: Collection[tuple[Value, Value]],
-    connected: set[str],
+    connected: set[str], per_box: int,
 ) -> int:
-    """Draw the edges from ``box``'s shown inputs into it (or into its op);
-    return how many were left out by :data:`MAX_EDGES_INTO_BOX`. Inputs with
+    """Draw at most ``per_box`` edges from ``box``'s shown inputs into it (or
+    into its op); return how many were left out. Inputs with
     no edge drawn yet (not in ``connected``, which this updates) go first,
     so that no shown box is left floating."""
     if box in view.groups:
@@ -283,21 +289,21 @@ def _edges_into(
                 source = view.box_of.get(child)
                 if source != box and source in view.shown:
                     counts[source] = counts.get(source, 0) + 1
-        chosen = sorted(counts, key=lambda source: source in connected)[:MAX_EDGES_INTO_BOX]
+        chosen = sorted(counts, key=lambda source: source in connected)[:per_box]
         for source in chosen:
             width = f"{1 + math.log10(counts[source]):.2f}"
             dot.edge(source, box, penwidth=width, tooltip=f"{counts[source]:,} edges")
         connected.update(chosen)
-        return max(0, len(counts) - MAX_EDGES_INTO_BOX)
+        return max(0, len(counts) - per_box)
     node = view.order[int(box[1:])]
     target = f"{box}op" if node.op is not None else box
     boxes = [(view.box_of.get(c), c) for c in node.children]
     sources = [(source, c) for source, c in boxes if source in view.shown]
     sources.sort(key=lambda pair: pair[0] in connected)
-    for source, child in sources[:MAX_EDGES_INTO_BOX]:
+    for source, child in sources[:per_box]:
         dot.edge(source, target, **_edge_style((node, child) in highlight_edges))
         connected.add(source)
-    return max(0, len(sources) - MAX_EDGES_INTO_BOX)
+    return max(0, len(sources) - per_box)
 
 
 MAX_BOXES = 300
@@ -333,7 +339,8 @@ def draw_dot(
     :data:`MAX_BOXES`) is merged -- one box per call of each module scope,
     one box per long ``+``/``*`` chain -- and, if still over, cut to
     ``max_nodes`` boxes; notes on the drawing say what is shown. At most
-    :data:`MAX_EDGES_INTO_BOX` edges enter a box, and the canvas is at most
+    :data:`MAX_EDGES_INTO_BOX` edges enter a box (fewer when there are many
+    boxes, see :data:`MAX_EDGES`), and the canvas is at most
     :data:`CANVAS_INCHES` (1,536 x 960 px as PNG), so any graph draws in
     seconds. ``rankdir='auto'`` draws left to right, or top to bottom for
     deep graphs (see :data:`DEEP_FROM`). ``collapse='neuron'|'layer'|depth``
