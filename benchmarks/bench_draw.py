@@ -3,7 +3,8 @@
 Run ``.venv/bin/python benchmarks/bench_draw.py [--million] [--only NAME]``. Each case
 runs in a fresh interpreter: it builds its graph (not timed), then draws it with
 default arguments and renders SVG and PNG with the renderer in use. Printed per
-case: the drawing time (planning + DOT + renderer) for SVG and PNG, the peak
+case: the drawing time (planning + DOT + renderer) for SVG and PNG, wall and
+CPU (Python and renderer; steadier than wall time on a shared machine), the peak
 memory (the interpreter's own peak plus the renderer's PNG run, measured with
 ``/usr/bin/time``: an upper bound of what was resident at once), the graph's
 size, and the picture's size (SVG in points, PNG in pixels). The budget is 5 s
@@ -88,10 +89,19 @@ def _svg_size(svg: bytes) -> str:
     return f"{float(found[1]):,.0f} x {float(found[2]):,.0f} pt" if found else "?"
 
 
-def _timed(make: Callable[[], Any]) -> tuple[float, Any]:
-    start = time.perf_counter()
+def _cpu() -> float:
+    """CPU seconds used so far by this process and its finished children (the renderer)."""
+    own, children = (resource.getrusage(who) for who in
+                     (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _timed(make: Callable[[], Any]) -> tuple[str, Any]:
+    """``make()``'s result and its wall time, with its CPU time (steadier on a
+    busy machine) in brackets."""
+    start, cpu = time.perf_counter(), _cpu()
     result = make()
-    return time.perf_counter() - start, result
+    return f"{time.perf_counter() - start:.2f} s ({_cpu() - cpu:.2f} s CPU)", result
 
 
 def run_case(spec: str) -> dict[str, Any]:
@@ -117,7 +127,7 @@ def run_case(spec: str) -> dict[str, Any]:
 
             with Image.open(path) as gif:
                 frames, size = gif.n_frames, gif.size
-            figures["gif"] = (f"{seconds:.2f} s, {path.stat().st_size / 1e6:.2f} MB, "
+            figures["gif"] = (f"{seconds}, {path.stat().st_size / 1e6:.2f} MB, "
                               f"{frames} frames of {size[0]:,} x {size[1]:,} px")
         return figures
     if kind == "mlp":
@@ -143,7 +153,7 @@ def run_case(spec: str) -> dict[str, Any]:
 
     for format, size in (("svg", _svg_size), ("png", _png_size)):
         seconds, picture = _timed(lambda format=format: drawing().pipe(format))
-        figures[format] = f"{seconds:.2f} s, {size(picture)}"
+        figures[format] = f"{seconds}, {size(picture)}"
     figures["renderer_kb"] = renderer_peak_kb(drawing().source, "png")
     return figures
 

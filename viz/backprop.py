@@ -263,17 +263,19 @@ class BackpropSteps:
         # one renderer run for every frame, at 72 dpi: a GIF is for the screen
         sources = (d.source.replace("size=", f"dpi={GIF_DPI} size=", 1) for d in self)
         pngs = [p for chunk in run_many(list(sources), "png") for p in _split_pngs(chunk)]
-        images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
-        width = max(im.width for im in images)
-        height = max(im.height for im in images)
-        frames = []
-        for im in images:
+        sizes = [Image.open(io.BytesIO(png)).size for png in pngs]  # reads headers only
+        width, height = max(w for w, _ in sizes), max(h for _, h in sizes)
+
+        def padded(png: bytes) -> Any:
             canvas = Image.new("RGB", (width, height), "white")
-            canvas.paste(im, (0, 0))
-            frames.append(canvas)
-        # one palette for all frames (the last one shows every colour used): fast, no flicker
-        palette = frames[-1].quantize(colors=128, method=Image.Quantize.FASTOCTREE)
-        frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+            canvas.paste(Image.open(io.BytesIO(png)).convert("RGB"), (0, 0))
+            return canvas
+
+        # one palette for all frames (the last one shows every colour used): fast, no
+        # flicker; frames are made one at a time and kept as 1-byte-per-pixel images
+        palette = padded(pngs[-1]).quantize(colors=128, method=Image.Quantize.FASTOCTREE)
+        frames = [padded(png).quantize(palette=palette, dither=Image.Dither.NONE)
+                  for png in pngs]
         with atomic_path(path) as temporary:
             frames[0].save(
                 temporary,
