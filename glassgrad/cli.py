@@ -244,6 +244,7 @@ def _pictures(model: MLP, X: np.ndarray, y: np.ndarray, history: dict[str, list[
     """Write the demo's three pictures with viz; a missing piece is a note, not a failure."""
     try:
         import viz
+        from glassgrad.neuron_picture import draw_live_neuron
     except ImportError as error:
         print(f"note: no pictures ({error}); install glassgrad[plot] for them")
         return
@@ -252,9 +253,8 @@ def _pictures(model: MLP, X: np.ndarray, y: np.ndarray, history: dict[str, list[
             lambda points: predict(model, points), X, y,
             path=out / "decision_boundary.png")),
         ("loss curve", lambda: viz.plot_history(history, path=out / "loss_curve.png")),
-        ("one neuron's graph", lambda: viz.draw_dot(
-            model.layers[0].neurons[0](X[0])).render(str(out / "neuron"), format="svg",
-                                                     cleanup=True)),
+        ("one neuron's graph", lambda: draw_live_neuron(model, X).render(
+            outfile=out / "neuron.svg", cleanup=True)),
     ]
     for name, draw in jobs:
         try:

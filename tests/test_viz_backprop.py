@@ -75,6 +75,8 @@ def test_indexing_show_and_errors(monkeypatch):
         big = big + 1
     with pytest.raises(ValueError, match="max_nodes"):
         backprop_steps(big)
+    with pytest.raises(ValueError, match="max_nodes must be an integer from 1 to 300"):
+        backprop_steps(big, max_nodes=20_000)  # frames of 20,000 boxes would never render
 
 
 def test_widget_needs_ipywidgets_or_says_so():
@@ -190,3 +192,16 @@ def test_all_frames_share_one_layout(tmp_path):
     assert len(layouts) == 1 and len(next(iter(layouts))) > 20
     # memory: frames hold one number each, not a table of every gradient
     assert all(len(vars(f)) == 6 for f in steps.frames) and not hasattr(steps, "_states_list")
+
+
+def test_the_mlp_hinge_gif_keeps_to_its_budget(tmp_path):
+    import nn
+
+    model = nn.MLP(2, [4, 1], seed=0)
+    loss = nn.hinge(model([0.5, -1.0]), 1.0)
+    steps = backprop_steps(loss)
+    assert "gradient just added" in steps[1].source  # the key explains the highlights
+    gif = steps.save_gif(tmp_path / "steps.gif")
+    assert gif.stat().st_size <= 1_000_000
+    with Image.open(gif) as image:
+        assert image.n_frames == len(steps) and image.width <= 16 * 72 and image.height <= 10 * 72

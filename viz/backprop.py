@@ -1,10 +1,10 @@
 """A step-through view of ``backward()``: one frame per gradient filled in.
 
 The gradients are computed by the engine itself: starting from zero with
-the output's gradient set to 1, each node's ``Value._backward()`` runs in
-reverse topological order (exactly what ``backward()`` does), and every
-input it adds to becomes one frame, highlighting that input and the edge
-the gradient came through. The graph's own ``.grad`` values are restored
+the output's gradient set to 1, each node's op pushes its gradient to its
+inputs in reverse topological order (exactly what ``backward()`` does), and
+every input it adds to becomes one frame, highlighting that input and the
+edge the gradient came through. The graph's own ``.grad`` values are restored
 afterwards.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 from engine import Constant, Value
 from engine.autograd import reverse_topological_order
 from viz.backend import run, run_many
-from viz.dot import render_view
+from viz.dot import MAX_BOXES, render_view
 from viz.drawing import GraphDrawing
 from viz.files import atomic_path, write_atomic
 from viz.labels import number
@@ -80,8 +80,11 @@ def node_names(order: list[Value]) -> dict[Value, str]:
         counts = Counter(names[node] for node in pending)
         clashing = [n for n in pending if counts[names[n]] > 1]
         pending = [n for n in clashing if n.scope and depth[n] < len(n.scope.split("."))]
-        for node in pending:
+        for node in pending:  # one more scope part; an index brings its name along
+            parts = node.scope.split(".")
             depth[node] += 1
+            while depth[node] < len(parts) and parts[-depth[node]].isdigit():
+                depth[node] += 1
     counts = Counter(names.values())
     for i, node in enumerate(order):
         name = names.get(node, "")
@@ -108,12 +111,17 @@ class BackpropSteps:
             raise TypeError(
                 f"backprop_steps: root must be a Value, got {type(root).__name__} {root!r}"
             )
+        if not isinstance(max_nodes, int) or not 1 <= max_nodes <= MAX_BOXES:
+            raise ValueError(
+                f"backprop_steps: max_nodes must be an integer from 1 to {MAX_BOXES} (every "
+                f"frame draws every node; more would not lay out in seconds), got {max_nodes!r}"
+            )
         order = reverse_topological_order(root)
         if len(order) > max_nodes:
             raise ValueError(
                 f"backprop_steps: the graph has {len(order):,} nodes, more than "
                 f"max_nodes={max_nodes:,}; a step-through of it would not be readable "
-                "(pass a larger max_nodes to insist)"
+                f"(max_nodes up to {MAX_BOXES} insists; draw_dot draws any graph)"
             )
         self.root = root
         self.rankdir = rankdir
@@ -135,7 +143,7 @@ class BackpropSteps:
                 if node.op is None or not children:
                     continue
                 before = {c: c.grad for c in children}
-                node._backward()  # the engine's own local step (micrograd's API)
+                node.op.push(node, node.grad)  # the engine's own local step
                 for child in children:
                     local, upstream = local_derivative(node, child), node.grad
                     added = child.grad - before[child]
@@ -180,6 +188,7 @@ class BackpropSteps:
             highlight=highlight,
             highlight_edges=edges,
             caption=f"{frame.caption}  ({i + 1}/{len(self)})",
+            highlight_meaning={ACTIVE: "passes its gradient on", FILLED: "gradient just added"},
         )
 
     def __len__(self) -> int:
@@ -254,17 +263,19 @@ class BackpropSteps:
         # one renderer run for every frame, at 72 dpi: a GIF is for the screen
         sources = (d.source.replace("size=", f"dpi={GIF_DPI} size=", 1) for d in self)
         pngs = [p for chunk in run_many(list(sources), "png") for p in _split_pngs(chunk)]
-        images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
-        width = max(im.width for im in images)
-        height = max(im.height for im in images)
-        frames = []
-        for im in images:
+        sizes = [Image.open(io.BytesIO(png)).size for png in pngs]  # reads headers only
+        width, height = max(w for w, _ in sizes), max(h for _, h in sizes)
+
+        def padded(png: bytes) -> Any:
             canvas = Image.new("RGB", (width, height), "white")
-            canvas.paste(im, (0, 0))
-            frames.append(canvas)
-        # one palette for all frames (the last one shows every colour used): fast, no flicker
-        palette = frames[-1].quantize(colors=128, method=Image.Quantize.FASTOCTREE)
-        frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+            canvas.paste(Image.open(io.BytesIO(png)).convert("RGB"), (0, 0))
+            return canvas
+
+        # one palette for all frames (the last one shows every colour used): fast, no
+        # flicker; frames are made one at a time and kept as 1-byte-per-pixel images
+        palette = padded(pngs[-1]).quantize(colors=128, method=Image.Quantize.FASTOCTREE)
+        frames = [padded(png).quantize(palette=palette, dither=Image.Dither.NONE)
+                  for png in pngs]
         with atomic_path(path) as temporary:
             frames[0].save(
                 temporary,

@@ -50,9 +50,14 @@ CANVAS_INCHES = (16.0, 10.0)
 scaled down to fit (Graphviz ``size``)."""
 MAX_EDGES_INTO_BOX = 8
 """At most this many edges are drawn into one box; the rest are counted in a note."""
+MAX_EDGES = 400
+"""At most about this many edges in one drawing: with many boxes, each box
+gets fewer edges (at least one), so a raised ``max_nodes`` still lays out
+in seconds."""
 QUICK_LAYOUT_FROM = 150
-"""Drawings with more boxes than this get Graphviz's quick-layout limits
-(``mclimit``, ``nslimit``)."""
+"""Drawings with more boxes or edges than this get Graphviz's quick-layout
+limits (``mclimit``, ``nslimit``) and straight edges (routing hundreds of
+spline edges takes seconds)."""
 
 
 def node_kind(node: Value, root: Value, params: Collection[Value] = ()) -> str:
@@ -140,13 +145,19 @@ def _group_record(
             f'style="rounded">{"".join(rows)}</table>>')
 
 
-def _legend(kinds: Collection[str], largest: float | None) -> str:
-    """A key to the colours used: node kinds and, if shown, the gradient scale."""
+def _legend(
+    kinds: Collection[str], largest: float | None, borders: Mapping[str, str] | None = None
+) -> str:
+    """A key to the colours used: node kinds, highlight ``borders`` (colour ->
+    meaning) and, if shown, the gradient scale."""
     rows = ['<tr><td colspan="5"><b>key</b></td></tr>']
     for kind in KIND_COLORS:
         if kind in kinds:
             rows.append(f'<tr><td bgcolor="{KIND_COLORS[kind]}" border="1"> </td>'
                         f'<td colspan="4" align="left">{KIND_NAMES[kind]}</td></tr>')
+    for colour, meaning in (borders or {}).items():
+        rows.append(f'<tr><td color="{colour}" border="3"> </td>'
+                    f'<td colspan="4" align="left">{html_text(meaning)}</td></tr>')
     if largest is not None:
         steps = [-1.0, -0.25, 0.0, 0.25, 1.0]
         swatches = "".join(f'<td bgcolor="{grad_color(t * largest, largest)}" border="1">'
@@ -171,17 +182,20 @@ def render_view(
     highlight_edges: Collection[tuple[Value, Value]] = (),
     caption: str | None = None,
     names: Mapping[Value, str] | None = None,
+    highlight_meaning: Mapping[str, str] | None = None,
 ) -> GraphDrawing:
     """Emit the DOT for a planned :class:`View` (used by ``draw_dot`` and the
     backprop frames). ``grads`` overrides the nodes' ``.grad`` values;
     ``names`` labels each record (and makes records a fixed size, so that
-    frames of one animation share a layout)."""
+    frames of one animation share a layout); ``highlight_meaning`` explains
+    each highlight colour in the key."""
     dot = GraphDrawing(format=format)
     if rankdir == "auto":
         rankdir = "TB" if _ranks(view) >= DEEP_FROM else "LR"
     width, height = CANVAS_INCHES
+    # ordering="out": a box's outputs keep their reading order (call 1 above call 2)
     dot.attr(rankdir=rankdir, fontname=FONT, labelloc="t", labeljust="l", bgcolor="white",
-             size=f"{width:g},{height:g}")
+             size=f"{width:g},{height:g}", ordering="out")
     dot.attr("node", fontname=FONT, fontsize="12", shape="plain")
     dot.attr("edge", color="#6b7280", arrowsize="0.7")
     highlight = highlight or {}
@@ -210,24 +224,32 @@ def render_view(
                      style="filled", fillcolor="#f3f4f6", fontsize="16", margin="0.03",
                      height="0.36")
             dot.edge(f"{box}op", box, **_edge_style((node, node) in highlight_edges))
-    skipped = sum(_edges_into(dot, view, box, highlight_edges) for box in shown)
+    connected: set[str] = set()
+    per_box = max(1, min(MAX_EDGES_INTO_BOX, MAX_EDGES // max(1, len(shown))))
+    skipped = sum(_edges_into(dot, view, box, highlight_edges, connected, per_box)
+                  for box in shown)
     if view.frontier:
         dot.node("hidden", f"<{html_text(f'… {view.hidden_count:,} hidden nodes')}>",
                  shape="box", style="dashed,rounded", fontcolor="#4b5563", color="#9ca3af")
         for box in sorted(view.frontier, key=_box_order):
             target = f"{box}op" if _has_op(view, box) else box
             dot.edge("hidden", target, style="dashed", color="#9ca3af")
-    if legend and (kinds - {"computed"} or color_grad):
-        dot.node("legend", _legend(kinds, largest if color_grad else None))
-    if view.box_count > QUICK_LAYOUT_FROM:
-        dot.attr(mclimit="0.1", nslimit="1", nslimit1="1")
+    if legend and (kinds - {"computed"} or color_grad or highlight_meaning):
+        dot.node("legend", _legend(kinds, largest if color_grad else None, highlight_meaning))
+    edges = sum(1 for line in dot.body if " -> " in line)
+    if view.box_count > QUICK_LAYOUT_FROM or edges > QUICK_LAYOUT_FROM:
+        dot.attr(mclimit="0.1", nslimit="1", nslimit1="1", splines="line")
     notes = [*view.notes]
     if skipped:
-        notes.append(f"{skipped:,} edges not drawn (at most {MAX_EDGES_INTO_BOX} into a box)")
+        notes.append(f"{skipped:,} edges not drawn (at most {per_box} into a box)")
     notes += [caption] if caption else []
     if notes:
         left = '<br align="left"/>'
         dot.attr(label=f"<{left.join(html_text(n) for n in notes)}{left}>", fontsize="14")
+    name = (names or {}).get(root) or root.label or "the output"
+    dot.alt_text = "; ".join([
+        f"Computation graph of {name} = {number(root.data)} (grad {number(grad_of(root))}), "
+        f"{view.box_count:,} boxes drawn", *notes])
     return dot
 
 
@@ -253,27 +275,35 @@ def _edge_style(hot: bool) -> dict[str, str]:
 
 
 def _edges_into(
-    dot: GraphDrawing, view: View, box: str, highlight_edges: Collection[tuple[Value, Value]]
+    dot: GraphDrawing, view: View, box: str, highlight_edges: Collection[tuple[Value, Value]],
+    connected: set[str], per_box: int,
 ) -> int:
-    """Draw the edges from ``box``'s shown inputs into it (or into its op);
-    return how many were left out by :data:`MAX_EDGES_INTO_BOX`."""
+    """Draw at most ``per_box`` edges from ``box``'s shown inputs into it (or
+    into its op); return how many were left out. Inputs with
+    no edge drawn yet (not in ``connected``, which this updates) go first,
+    so that no shown box is left floating."""
     if box in view.groups:
         counts: dict[str, int] = {}
         for node in view.groups[box].members:
             for child in node.children:
-                source = view.box_of[child]
+                source = view.box_of.get(child)
                 if source != box and source in view.shown:
                     counts[source] = counts.get(source, 0) + 1
-        for source, count in list(counts.items())[:MAX_EDGES_INTO_BOX]:
-            width = f"{1 + math.log10(count):.2f}"
-            dot.edge(source, box, penwidth=width, tooltip=f"{count:,} edges")
-        return max(0, len(counts) - MAX_EDGES_INTO_BOX)
+        chosen = sorted(counts, key=lambda source: source in connected)[:per_box]
+        for source in chosen:
+            width = f"{1 + math.log10(counts[source]):.2f}"
+            dot.edge(source, box, penwidth=width, tooltip=f"{counts[source]:,} edges")
+        connected.update(chosen)
+        return max(0, len(counts) - per_box)
     node = view.order[int(box[1:])]
     target = f"{box}op" if node.op is not None else box
-    sources = [(view.box_of[c], c) for c in node.children if view.box_of[c] in view.shown]
-    for source, child in sources[:MAX_EDGES_INTO_BOX]:
+    boxes = [(view.box_of.get(c), c) for c in node.children]
+    sources = [(source, c) for source, c in boxes if source in view.shown]
+    sources.sort(key=lambda pair: pair[0] in connected)
+    for source, child in sources[:per_box]:
         dot.edge(source, target, **_edge_style((node, child) in highlight_edges))
-    return max(0, len(sources) - MAX_EDGES_INTO_BOX)
+        connected.add(source)
+    return max(0, len(sources) - per_box)
 
 
 MAX_BOXES = 300
@@ -309,7 +339,8 @@ def draw_dot(
     :data:`MAX_BOXES`) is merged -- one box per call of each module scope,
     one box per long ``+``/``*`` chain -- and, if still over, cut to
     ``max_nodes`` boxes; notes on the drawing say what is shown. At most
-    :data:`MAX_EDGES_INTO_BOX` edges enter a box, and the canvas is at most
+    :data:`MAX_EDGES_INTO_BOX` edges enter a box (fewer when there are many
+    boxes, see :data:`MAX_EDGES`), and the canvas is at most
     :data:`CANVAS_INCHES` (1,536 x 960 px as PNG), so any graph draws in
     seconds. ``rankdir='auto'`` draws left to right, or top to bottom for
     deep graphs (see :data:`DEEP_FROM`). ``collapse='neuron'|'layer'|depth``
