@@ -5,7 +5,7 @@
 >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
 >>> page = explore(a * b + b)            # shows itself in Jupyter
 >>> page.steps("backward"), page.steps("forward")
-(4, 5)
+(5, 4)
 >>> path = page.save("graph.html")      # doctest: +SKIP
 
 The page is laid out once by the bundled renderer; stepping only changes
