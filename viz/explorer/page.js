@@ -351,11 +351,11 @@ function glassgradExplore(root) {
       if (open) el.parentNode.appendChild(el);  // draw on top
     });
     setClass(groupEls[g], "gg-open", open);
-    if (open) {
-      var r = data.groups[g].inset, v = view;
-      var x0 = Math.min(v[0], r[0] - 4), y0 = Math.min(v[1], r[1] - 4);
-      var x1 = Math.max(v[0] + v[2], r[0] + r[2] + 4), y1 = Math.max(v[1] + v[3], r[1] + r[3] + 4);
-      setView([x0, y0, x1 - x0, y1 - y0]);
+    if (open) {  // zoom to the inset; nothing else moves
+      var r = data.groups[g].inset;
+      setView([r[0] - 6, r[1] - 6, r[2] + 12, r[3] + 12]);
+    } else {
+      setView(home.slice());
     }
     root.dataset.expanded = Object.keys(expanded).filter(function (k) { return expanded[k]; }).join(" ");
     show(step);
@@ -431,7 +431,15 @@ function glassgradExplore(root) {
     notes.textContent = data.notes.join(" · ");
     q(".gg-stage").before(notes);
   }
+  function sizeStage() {  // the stage keeps the whole graph's shape whatever the zoom
+    var width = svg.getBoundingClientRect().width || 800;
+    var height = Math.min(width * home[3] / home[2], window.innerHeight * 0.78);
+    svg.style.height = Math.max(120, height) + "px";
+  }
+  window.addEventListener("resize", sizeStage);
+  sizeStage();
   applyTheme();
   show(0);
+  root.dataset.readyMs = String(Math.round(performance.now()));
   root.dataset.interactive = "1";
 }
