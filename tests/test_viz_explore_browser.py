@@ -192,8 +192,15 @@ def test_big_graph_collapses_expands_searches_and_highlights_paths(browser, demo
         i = int(member.get_attribute("data-n"))
         assert grads[str(i)] == f"grad {number(order[i].grad)}"
     assert inset.locator("[data-n]").count() > 20
-    page.click(f"text[data-collapse={gid}]")
+    page.click("[data-act=collapse]")
     assert not inset.is_visible() and not page.get_attribute(".gg-x", "data-expanded")
+    group.click()
+    page.click("[data-act=fit]")
+    page.click(f"text[data-collapse={gid}]")  # the inset's own title bar collapses it too
+    assert not inset.is_visible()
+    group.click()
+    page.keyboard.press("Escape")
+    assert not inset.is_visible()
     # search by label
     page.fill(".gg-search", "neurons.3.w0")
     found = int(page.get_attribute(".gg-x", "data-found"))

@@ -97,7 +97,7 @@ function glassgradExplore(root) {
     return text;
   }
 
-  function show(k) {
+  function show(k, still) {  // `still`: do not pan to the step
     var list = steps();
     step = Math.max(0, Math.min(list.length, k));
     var state = replay(step);
@@ -119,7 +119,7 @@ function glassgradExplore(root) {
         cellEls[i].forEach(function (el) { el.setAttribute("fill", colour); });
       }
     }
-    highlight();
+    highlight(!still);
     q(".gg-scrub").max = list.length;
     q(".gg-scrub").value = step;
     q(".gg-count").textContent = step === 0 ? "start of " + list.length
@@ -143,7 +143,7 @@ function glassgradExplore(root) {
     el.setAttribute("marker-end", "url(#" + uid + "-h)");
     marked.push([el, "gg-hot"]);
   }
-  function highlight() {
+  function highlight(pan) {
     marked.forEach(function (m) {
       m[0].classList.remove(m[1]);
       if (m[1] === "gg-hot") m[0].setAttribute("marker-end", "url(#" + uid + "-a)");
@@ -153,12 +153,14 @@ function glassgradExplore(root) {
     if (mode === "forward") {
       var i = data.forward[step - 1];
       mark(placeOf(i), "gg-fill");
+      if (pan) follow(placeOf(i));
       nodes[i].children.forEach(function (c) { edgesInto(c, i).forEach(markEdge); });
       (edgeEls["o" + i + ">n" + i] || []).forEach(markEdge);
       return;
     }
     var f = data.backward[step - 1];
     mark(placeOf(f[0]), "gg-fill");
+    if (pan) follow(placeOf(f[0]));
     if (f[1] >= 0) {
       mark(placeOf(f[1]), "gg-act");
       (opEls[f[1]] || []).forEach(function (el) { mark(el, "gg-act"); });
@@ -194,6 +196,9 @@ function glassgradExplore(root) {
     "zoom-in": function () { zoom(0.8); },
     "zoom-out": function () { zoom(1.25); },
     fit: function () { setView(home.slice()); },
+    collapse: function () {
+      Object.keys(expanded).forEach(function (g) { if (expanded[g]) setExpanded(g, false); });
+    },
     theme: function () {
       var order = ["auto", "light", "dark"];
       root.dataset.theme = order[(order.indexOf(root.dataset.theme) + 1) % 3];
@@ -224,7 +229,8 @@ function glassgradExplore(root) {
   function onKey(e) {
     var tag = e.target.tagName;
     if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") return;
-    var act = { ArrowRight: "next", ArrowLeft: "prev", " ": "play", Home: "first", End: "last" }[e.key];
+    var act = { ArrowRight: "next", ArrowLeft: "prev", " ": "play", Home: "first", End: "last",
+                Escape: "collapse" }[e.key];
     if (!act) return;
     e.preventDefault();
     actions[act]();
@@ -351,14 +357,18 @@ function glassgradExplore(root) {
       if (open) el.parentNode.appendChild(el);  // draw on top
     });
     setClass(groupEls[g], "gg-open", open);
-    if (open) {  // zoom to the inset; nothing else moves
-      var r = data.groups[g].inset;
-      setView([r[0] - 6, r[1] - 6, r[2] + 12, r[3] + 12]);
+    if (open) {  // zoom to the inset's width (its bottom, where its output is); nothing moves
+      var box = svg.getBoundingClientRect();
+      var r = data.groups[g].inset, w = r[2] + 12, h = w * box.height / box.width;
+      var top = h >= r[3] + 12 ? r[1] - 6 - (h - r[3] - 12) / 2 : r[1] + r[3] + 6 - h;
+      setView([r[0] - 6, top, w, h]);
     } else {
       setView(home.slice());
     }
-    root.dataset.expanded = Object.keys(expanded).filter(function (k) { return expanded[k]; }).join(" ");
-    show(step);
+    var open_ = Object.keys(expanded).filter(function (k) { return expanded[k]; });
+    root.dataset.expanded = open_.join(" ");
+    q(".gg-collapse").hidden = !open_.length;
+    show(step, true);
     if (q(".gg-search").value) search(q(".gg-search").value);
   }
 
@@ -378,6 +388,13 @@ function glassgradExplore(root) {
     if (!el) return;
     var b = el.getBBox(), v = view;
     setView([b.x + b.width / 2 - v[2] / 2, b.y + b.height / 2 - v[3] / 2, v[2], v[3]]);
+  }
+  function follow(el) {  // keep the current step in sight when zoomed in
+    if (!el) return;
+    var b = el.getBBox(), v = view;
+    if (b.x < v[0] || b.y < v[1] || b.x + b.width > v[0] + v[2] || b.y + b.height > v[1] + v[3]) {
+      centreOn(el);
+    }
   }
   function toUser(e) {
     var r = svg.getBoundingClientRect();

@@ -33,8 +33,8 @@ KIND_NAMES = {
     "gradient": "gradient graph",
     "scope": "group (click + to expand)",
 }
-HELP = ("keys: ← → step · space play/pause · Home/End · Ctrl+wheel zoom · drag to pan · "
-        "hover a node for details, click to pin")
+HELP = ("keys: ← → step · space play/pause · Home/End · Esc collapses groups · Ctrl+wheel zoom · "
+        "drag to pan · hover a node for details, click to pin")
 
 
 @cache
@@ -73,6 +73,8 @@ CONTROLS = """<div class="gg-ui" hidden><div class="gg-bar">
 <span class="gg-zoom"><button type="button" data-act="zoom-out" title="zoom out">−</button><button
  type="button" data-act="fit" title="fit the width">fit</button><button type="button"
  data-act="zoom-in" title="zoom in">+</button></span>
+<button type="button" data-act="collapse" class="gg-collapse"
+ title="collapse the expanded groups (Esc)" hidden>collapse groups</button>
 <button type="button" data-act="theme" class="gg-theme" title="colour theme">theme: auto</button>
 </div><div class="gg-cap" aria-live="polite"></div></div>"""
 

@@ -16,7 +16,6 @@ node's data/grad) and ``data-e`` (an edge, ``"<from box>><to box>"``).
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -68,8 +67,9 @@ def _record_cells(item: dict[str, Any]) -> tuple[float, float, float]:
             text_width("x" * GRAD_CHARS))
 
 
-def _record_shape(box: str, item: dict[str, Any]) -> Shape:
-    return Shape(box, sum(_record_cells(item)), ROW)
+def _record_shape(box: str, item: dict[str, Any], stacked: bool) -> Shape:
+    widths = _record_cells(item)
+    return Shape(box, max(widths), 3 * ROW) if stacked else Shape(box, sum(widths), ROW)
 
 
 def _op_shape(box: str, item: dict[str, Any]) -> Shape:
@@ -102,28 +102,38 @@ class _Painter:
         self.root = root
         self.parts: list[str] = []
         self.edge_style = f'fill="none" stroke="#6b7280" marker-end="url(#{uid}-a)"'
+        self.stub_names: dict[int, str] = {}
 
-    def record(self, i: int, x: float, y: float) -> None:
+    def record(self, i: int, x: float, y: float, stacked: bool = False) -> None:
+        """A ``label | data | grad`` record centred at (x, y); ``stacked`` puts
+        the three cells one above the other (narrow boxes, for insets)."""
         item = self.items[i]
-        lab, dat, grd = _record_cells(item)
-        w = lab + dat + grd
-        left, top = x - w / 2, y - ROW / 2
+        widths = _record_cells(item)
+        w, h = (max(widths), 3 * ROW) if stacked else (sum(widths), ROW)
+        left, top = x - w / 2, y - h / 2
+        cells = []  # (left, top, width) of label, data and grad cells
+        for k, cw in enumerate(widths):
+            if stacked:
+                cells.append((left, top + k * ROW, w))
+            else:
+                cells.append((left + sum(widths[:k]), top, cw))
+        (lx, ly, lw), (dx, dy, dw), (gx, gy, gw) = cells
         kind = item["kind"]
+        name = esc(_label(item["name"]))
         self.parts.append(
-            f'<g class="gg-n k-{kind}" data-n="{i}"><title>{esc(_label(item["name"]))}</title>'
-            f'<rect class="gg-box" x="{left:.1f}" y="{top:.1f}" width="{w:.1f}" height="{ROW}"'
+            f'<g class="gg-n k-{kind}" data-n="{i}"><title>{name}</title>'
+            f'<rect class="gg-box" x="{left:.1f}" y="{top:.1f}" width="{w:.1f}" height="{h}"'
             f' fill="#fff" stroke="#6b7280"/>'
-            f'<rect class="gg-lab" x="{left:.1f}" y="{top:.1f}" width="{lab:.1f}" '
+            f'<rect class="gg-lab" x="{lx:.1f}" y="{ly:.1f}" width="{lw:.1f}" '
             f'height="{ROW}" fill="{COLORS[kind]}" stroke="#6b7280"/>'
-            f'<rect class="gg-gcell" data-gc="{i}" x="{left + lab + dat:.1f}" y="{top:.1f}" '
-            f'width="{grd:.1f}" height="{ROW}" fill="{item.get("color", "none")}" '
+            f'<rect class="gg-gcell" data-gc="{i}" x="{gx:.1f}" y="{gy:.1f}" '
+            f'width="{gw:.1f}" height="{ROW}" fill="{item.get("color", "none")}" '
             'stroke="#6b7280"/>'
-            f'<text x="{left + lab / 2:.1f}" y="{y:.1f}" font-weight="bold">'
-            f'{esc(_label(item["name"]))}</text>'
-            f'<text class="gg-d" data-d="{i}" x="{left + lab + dat / 2:.1f}" y="{y:.1f}">'
+            f'<text x="{lx + lw / 2:.1f}" y="{ly + ROW / 2:.1f}" font-weight="bold">{name}</text>'
+            f'<text class="gg-d" data-d="{i}" x="{dx + dw / 2:.1f}" y="{dy + ROW / 2:.1f}">'
             f'data {esc(item["data"])}</text>'
-            f'<text class="gg-g" data-g="{i}" x="{left + lab + dat + grd / 2:.1f}" '
-            f'y="{y:.1f}">grad {esc(item["grad"])}</text></g>')
+            f'<text class="gg-g" data-g="{i}" x="{gx + gw / 2:.1f}" y="{gy + ROW / 2:.1f}">'
+            f'grad {esc(item["grad"])}</text></g>')
 
     def op(self, i: int, x: float, y: float) -> None:
         item = self.items[i]
@@ -135,7 +145,7 @@ class _Painter:
             f'{esc(item["symbol"])}</text></g>')
 
     def stub(self, i: int, x: float, y: float) -> None:
-        name = _label(self.items[i]["name"])
+        name = self.stub_names[i]
         w = text_width(name)
         self.parts.append(
             f'<g class="gg-stub" data-s="{i}"><rect x="{x - w / 2:.1f}" y="{y - ROW / 2:.1f}" '
@@ -181,9 +191,9 @@ class _Painter:
 
 
 def _node_boxes(i: int, item: dict[str, Any], shapes: list[Shape],
-                edges: list[tuple[str, str]]) -> None:
+                edges: list[tuple[str, str]], stacked: bool = False) -> None:
     """A node's record and (if computed) its op ellipse, with the op -> record edge."""
-    shapes.append(_record_shape(f"n{i}", item))
+    shapes.append(_record_shape(f"n{i}", item, stacked))
     if "symbol" in item:
         shapes.append(_op_shape(f"o{i}", item))
         edges.append((f"o{i}", f"n{i}"))
@@ -222,36 +232,36 @@ def _main_graph(view: View, index: dict[Value, int], items: list[dict[str, Any]]
     return shapes, edges
 
 
-def _inset_graph(members: list[Value], index: dict[Value, int],
-                 items: list[dict[str, Any]]) -> tuple[list[Shape], list[tuple[str, str]]]:
+def _inset_graph(members: list[Value], index: dict[Value, int], items: list[dict[str, Any]],
+                 stub_names: dict[int, str]) -> tuple[list[Shape], list[tuple[str, str]]]:
+    """A group's members (stacked records) and, as stubs, the outside nodes they read."""
     inside = set(members)
     shapes: list[Shape] = []
     edges: list[tuple[str, str]] = []
     stubs: dict[Value, str] = {}
     for node in members:
         i = index[node]
-        _node_boxes(i, items[i], shapes, edges)
+        _node_boxes(i, items[i], shapes, edges, stacked=True)
         for child in dict.fromkeys(node.children):
             if child in inside:
                 edges.append((f"n{index[child]}", f"o{i}"))
                 continue
             if child not in stubs:
                 stubs[child] = f"s{index[child]}"
-                shapes.append(Shape(stubs[child], text_width(_label(items[index[child]]["name"])),
-                                    ROW))
+                shapes.append(Shape(stubs[child], text_width(stub_names[index[child]]), ROW))
             edges.append((stubs[child], f"o{i}"))
     return shapes, edges
 
 
 def _paint(painter: _Painter, placed: Placed, lines: dict[str, list[str]],
            groups: dict[str, dict[str, Any]], widths: dict[str, float],
-           dx: float = 0.0, dy: float = 0.0) -> None:
+           dx: float = 0.0, dy: float = 0.0, stacked: bool = False) -> None:
     painter.edges(placed, dx, dy)
     for box, (x, y) in placed.centres.items():
         x, y = x + dx, y + dy
         kind, i = box[0], box[1:]
         if kind == "n":
-            painter.record(int(i), x, y)
+            painter.record(int(i), x, y, stacked)
         elif kind == "o":
             painter.op(int(i), x, y)
         elif kind == "s":
@@ -263,7 +273,7 @@ def _paint(painter: _Painter, placed: Placed, lines: dict[str, list[str]],
 
 
 def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str, Any]],
-               rankdir: str, uid: str, params: Collection[Value] = ()) -> Scene:
+               rankdir: str, uid: str) -> Scene:
     """Lay out and draw the main view and every expandable group's inset."""
     index = {node: i for i, node in enumerate(order)}
     root_i = index[root]
@@ -280,11 +290,17 @@ def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str
     main_rankdir = "LR" if rankdir == "auto" and groups else rankdir
     sources = [dot_source(*_main_graph(view, index, items, lines), main_rankdir)]
     expandable = [gid for gid in groups if groups[gid]["expandable"]]
+    stub_names = {}  # an outside input: its own name, or the group it comes out of
+    for i, node in enumerate(order):
+        box = view.box_of[node]
+        source = view.groups[box].title if box in view.groups else ""
+        stub_names[i] = f"from {_label(source)}" if source else _label(items[i]["name"])
     for gid in expandable:
-        sources.append(dot_source(*_inset_graph(view.groups[gid].members, index, items),
-                                  rankdir))
+        inset = _inset_graph(view.groups[gid].members, index, items, stub_names)
+        sources.append(dot_source(*inset, rankdir))
     main, *insets = lay_out(sources)
     painter = _Painter(items, root_i, uid)
+    painter.stub_names = stub_names
     _paint(painter, main, lines, groups, widths)
     for gid, placed in zip(expandable, insets):
         gx, gy = main.centres[gid]
@@ -302,7 +318,8 @@ def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str
             f'y="{top + HEADER / 2:.1f}" text-anchor="start" font-weight="bold">'
             f'− {esc(lines[gid][0])} ({len(view.groups[gid].members):,} nodes; '
             "click to collapse)</text>")
-        _paint(painter, placed, lines, groups, widths, left + PAD, top + HEADER + PAD)
+        _paint(painter, placed, lines, groups, widths, left + PAD, top + HEADER + PAD,
+               stacked=True)
         painter.parts.append("</g>")
     svg = (f'<svg class="gg-svg" xmlns="http://www.w3.org/2000/svg" '
            f'viewBox="-4 -4 {main.width + 8:.1f} {main.height + 8:.1f}" '
