@@ -67,10 +67,13 @@ class Visit:
         return [url for url in self.requests if not url.startswith(LOCAL_SCHEMES)]
 
 
-def visit(browser: Any, url: str, *, dark: bool = False, width: int = 1200) -> Visit:
-    """Open ``url`` in a fresh context; any request off the machine is blocked and recorded."""
+def visit(browser: Any, url: str, *, dark: bool = False, width: int = 1200,
+          script: bool = True) -> Visit:
+    """Open ``url`` in a fresh context (``script=False``: with JavaScript off);
+    any request off the machine is blocked and recorded."""
     context = browser.new_context(viewport={"width": width, "height": 900},
-                                  color_scheme="dark" if dark else "light")
+                                  color_scheme="dark" if dark else "light",
+                                  java_script_enabled=script)
     page = context.new_page()
     seen = Visit(page)
     page.on("console", lambda m: seen.errors.append(m.text) if m.type == "error" else None)

@@ -158,6 +158,42 @@ def test_inspect_shows_full_precision_and_local_derivatives(browser, tmp_path):
     assert not seen.errors and not seen.outside()
 
 
+def test_without_javascript_the_final_picture_and_a_note_show(browser, tmp_path):
+    x, out = shared_sum()
+    page_file = explore(out).save(tmp_path / "graph.html")
+    seen = visit(browser, page_file.as_uri(), script=False)
+    page = seen.page
+    note = page.locator(".gg-nojs")
+    assert note.is_visible() and "JavaScript" in note.text_content()
+    assert not page.locator(".gg-ui").is_visible()  # controls need the script
+    assert page.locator("svg.gg-svg").is_visible()
+    out.backward()
+    order = topological_order(out)
+    grads = texts(page, "data-g")
+    assert grads[str(order.index(x))] == f"grad {number(x.grad)}" == "grad -1"
+    png = page.screenshot()
+    assert pixel_spread(png) > 10
+    assert not seen.outside()
+
+
+def test_hover_inspects_and_color_grad_shades_each_step(browser, tmp_path):
+    x, out = shared_sum()
+    page_file = explore(out, color_grad=True).save(tmp_path / "graph.html")
+    seen = visit(browser, page_file.as_uri())
+    page = seen.page
+    order = topological_order(out)
+    i = order.index(x)
+    cell = page.locator(f"[data-gc='{i}']")
+    assert cell.get_attribute("fill") == "none"  # step 0: no gradient yet
+    page.keyboard.press("End")
+    assert cell.get_attribute("fill") == "#2166ac"  # -1 is the largest |grad|: deep blue
+    page.hover(f"[data-n='{i}']")
+    info = page.text_content(".gg-info")
+    assert "x (input)" in info and "grad now-1.0" in info and "pinned" not in info
+    assert page.locator(".gg-key", has_text="grad: blue").count() == 1
+    assert not seen.errors and not seen.outside()
+
+
 @pytest.fixture(scope="module")
 def demo_page(tmp_path_factory):
     """micrograd's demo loss, one sample, with the L2 term."""

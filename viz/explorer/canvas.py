@@ -98,7 +98,7 @@ def lay_out(sources: Sequence[str]) -> list[Placed]:
 
 def path_data(points: list[tuple[float, float]], dx: float = 0.0, dy: float = 0.0) -> str:
     """An SVG path through Graphviz's B-spline control points (1 + 3k of them)."""
-    first, *rest = [f"{x + dx:.1f},{y + dy:.1f}" for x, y in points]
+    first, *rest = [f"{x + dx:.0f},{y + dy:.0f}" for x, y in points]
     return f"M{first}C{' '.join(rest)}" if rest else f"M{first}"
 
 

@@ -121,36 +121,36 @@ class _Painter:
         kind = item["kind"]
         name = esc(_label(item["name"]))
         self.parts.append(
-            f'<g class="gg-n k-{kind}" data-n="{i}"><title>{name}</title>'
-            f'<rect class="gg-box" x="{left:.1f}" y="{top:.1f}" width="{w:.1f}" height="{h}"'
+            f'<g class="gg-n k-{kind}" data-n="{i}">'
+            f'<rect class="gg-box" x="{left:.0f}" y="{top:.0f}" width="{w:.0f}" height="{h}"'
             f' fill="#fff" stroke="#6b7280"/>'
-            f'<rect class="gg-lab" x="{lx:.1f}" y="{ly:.1f}" width="{lw:.1f}" '
+            f'<rect class="gg-lab" x="{lx:.0f}" y="{ly:.0f}" width="{lw:.0f}" '
             f'height="{ROW}" fill="{COLORS[kind]}" stroke="#6b7280"/>'
-            f'<rect class="gg-gcell" data-gc="{i}" x="{gx:.1f}" y="{gy:.1f}" '
-            f'width="{gw:.1f}" height="{ROW}" fill="{item.get("color", "none")}" '
+            f'<rect class="gg-gcell" data-gc="{i}" x="{gx:.0f}" y="{gy:.0f}" '
+            f'width="{gw:.0f}" height="{ROW}" fill="{item.get("color", "none")}" '
             'stroke="#6b7280"/>'
-            f'<text x="{lx + lw / 2:.1f}" y="{ly + ROW / 2:.1f}" font-weight="bold">{name}</text>'
-            f'<text class="gg-d" data-d="{i}" x="{dx + dw / 2:.1f}" y="{dy + ROW / 2:.1f}">'
+            f'<text x="{lx + lw / 2:.0f}" y="{ly + ROW / 2:.0f}" font-weight="bold">{name}</text>'
+            f'<text class="gg-d" data-d="{i}" x="{dx + dw / 2:.0f}" y="{dy + ROW / 2:.0f}">'
             f'data {esc(item["data"])}</text>'
-            f'<text class="gg-g" data-g="{i}" x="{gx + gw / 2:.1f}" y="{gy + ROW / 2:.1f}">'
+            f'<text class="gg-g" data-g="{i}" x="{gx + gw / 2:.0f}" y="{gy + ROW / 2:.0f}">'
             f'grad {esc(item["grad"])}</text></g>')
 
     def op(self, i: int, x: float, y: float) -> None:
         item = self.items[i]
         rx = max(ROW + 4, text_width(item["symbol"])) / 2
         self.parts.append(
-            f'<g class="gg-op" data-o="{i}"><title>{esc(item["op"])}</title>'
-            f'<ellipse cx="{x:.1f}" cy="{y:.1f}" rx="{rx:.1f}" ry="{ROW / 2}" fill="#f3f4f6" '
-            f'stroke="#6b7280"/><text x="{x:.1f}" y="{y:.1f}" font-size="13">'
+            f'<g class="gg-op" data-o="{i}">'
+            f'<ellipse cx="{x:.0f}" cy="{y:.0f}" rx="{rx:.0f}" ry="{ROW / 2}" fill="#f3f4f6" '
+            f'stroke="#6b7280"/><text x="{x:.0f}" y="{y:.0f}" font-size="13">'
             f'{esc(item["symbol"])}</text></g>')
 
     def stub(self, i: int, x: float, y: float) -> None:
         name = self.stub_names[i]
         w = text_width(name)
         self.parts.append(
-            f'<g class="gg-stub" data-s="{i}"><rect x="{x - w / 2:.1f}" y="{y - ROW / 2:.1f}" '
-            f'width="{w:.1f}" height="{ROW}" rx="8" fill="none" stroke="#9ca3af" '
-            f'stroke-dasharray="3 2"/><text x="{x:.1f}" y="{y:.1f}">{esc(name)}</text></g>')
+            f'<g class="gg-stub" data-s="{i}"><rect x="{x - w / 2:.0f}" y="{y - ROW / 2:.0f}" '
+            f'width="{w:.0f}" height="{ROW}" rx="8" fill="none" stroke="#9ca3af" '
+            f'stroke-dasharray="3 2"/><text x="{x:.0f}" y="{y:.0f}">{esc(name)}</text></g>')
 
     def group(self, gid: str, lines: list[str], out: int, expandable: bool,
               x: float, y: float, w: float) -> None:
@@ -158,36 +158,38 @@ class _Painter:
         left, top = x - w / 2, y - h / 2
         kind = "output" if out == self.root else "scope"
         rows = [f'<g class="gg-grp k-{kind}" data-grp="{gid}"><title>{esc(lines[0])}</title>'
-                f'<rect class="gg-box" x="{left:.1f}" y="{top:.1f}" width="{w:.1f}" '
-                f'height="{h:.1f}" rx="6" fill="#fff" stroke="#6b7280"/>'
-                f'<rect class="gg-lab" x="{left:.1f}" y="{top:.1f}" width="{w:.1f}" '
+                f'<rect class="gg-box" x="{left:.0f}" y="{top:.0f}" width="{w:.0f}" '
+                f'height="{h:.0f}" rx="6" fill="#fff" stroke="#6b7280"/>'
+                f'<rect class="gg-lab" x="{left:.0f}" y="{top:.0f}" width="{w:.0f}" '
                 f'height="{ROW}" rx="6" fill="{COLORS[kind]}" stroke="#6b7280"/>'
-                f'<text x="{x:.1f}" y="{top + ROW / 2:.1f}" font-weight="bold">'
+                f'<text x="{x:.0f}" y="{top + ROW / 2:.0f}" font-weight="bold">'
                 f'{esc(lines[0])}</text>']
         if expandable:
-            rows.append(f'<text class="gg-exp" x="{left + w - 10:.1f}" y="{top + ROW / 2:.1f}"'
+            rows.append(f'<text class="gg-exp" x="{left + w - 10:.0f}" y="{top + ROW / 2:.0f}"'
                         ' font-weight="bold">+</text>')
-        rows.append(f'<text x="{x:.1f}" y="{top + 1.5 * ROW:.1f}">{esc(lines[1])}</text>')
+        rows.append(f'<text x="{x:.0f}" y="{top + 1.5 * ROW:.0f}">{esc(lines[1])}</text>')
         if len(lines) > 2:
             ty = top + 2.5 * ROW
             item = self.items[out]
             rows.append(
-                f'<text x="{left + 8:.1f}" y="{ty:.1f}" text-anchor="start">'
+                f'<text x="{left + 8:.0f}" y="{ty:.0f}" text-anchor="start">'
                 f'{esc(_made_by(item))}</text>'
-                f'<text class="gg-d" data-d="{out}" x="{x:.1f}" y="{ty:.1f}">'
+                f'<text class="gg-d" data-d="{out}" x="{x:.0f}" y="{ty:.0f}">'
                 f'data {esc(item["data"])}</text>'
-                f'<text class="gg-g" data-g="{out}" x="{left + w - 8:.1f}" y="{ty:.1f}" '
+                f'<text class="gg-g" data-g="{out}" x="{left + w - 8:.0f}" y="{ty:.0f}" '
                 f'text-anchor="end">grad {esc(item["grad"])}</text>')
         if len(lines) > 3:
-            rows.append(f'<text class="gg-dead" x="{x:.1f}" y="{top + 3.5 * ROW:.1f}" '
+            rows.append(f'<text class="gg-dead" x="{x:.0f}" y="{top + 3.5 * ROW:.0f}" '
                         f'fill="#b91c1c">{esc(DEAD_RELU)}</text>')
         rows.append("</g>")
         self.parts.append("".join(rows))
 
     def edges(self, placed: Placed, dx: float = 0.0, dy: float = 0.0) -> None:
-        for a, b, points in placed.edges:
-            self.parts.append(f'<path class="gg-e" data-e="{a}>{b}" '
-                              f'd="{path_data(points, dx, dy)}" {self.edge_style}/>')
+        """All edges of one layout, in one group that gives them their style."""
+        self.parts.append(f"<g {self.edge_style}>")
+        self.parts += [f'<path class="gg-e" data-e="{a}>{b}" d="{path_data(points, dx, dy)}"/>'
+                       for a, b, points in placed.edges]
+        self.parts.append("</g>")
 
 
 def _node_boxes(i: int, item: dict[str, Any], shapes: list[Shape],
@@ -310,25 +312,25 @@ def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str
         groups[gid]["inset"] = [round(left, 1), round(top, 1), round(w, 1), round(h, 1)]
         painter.parts.append(
             f'<g class="gg-inset" data-inset="{gid}" display="none">'
-            f'<rect class="gg-inbg" x="{left:.1f}" y="{top:.1f}" width="{w:.1f}" '
-            f'height="{h:.1f}" rx="8" fill="#fff" stroke="#7c3aed" stroke-width="2"/>'
-            f'<rect class="gg-inhead" data-collapse="{gid}" x="{left:.1f}" y="{top:.1f}" '
-            f'width="{w:.1f}" height="{HEADER}" rx="8" fill="{COLORS["scope"]}"/>'
-            f'<text class="gg-inclose" data-collapse="{gid}" x="{left + 10:.1f}" '
-            f'y="{top + HEADER / 2:.1f}" text-anchor="start" font-weight="bold">'
+            f'<rect class="gg-inbg" x="{left:.0f}" y="{top:.0f}" width="{w:.0f}" '
+            f'height="{h:.0f}" rx="8" fill="#fff" stroke="#7c3aed" stroke-width="2"/>'
+            f'<rect class="gg-inhead" data-collapse="{gid}" x="{left:.0f}" y="{top:.0f}" '
+            f'width="{w:.0f}" height="{HEADER}" rx="8" fill="{COLORS["scope"]}"/>'
+            f'<text class="gg-inclose" data-collapse="{gid}" x="{left + 10:.0f}" '
+            f'y="{top + HEADER / 2:.0f}" text-anchor="start" font-weight="bold">'
             f'− {esc(lines[gid][0])} ({len(view.groups[gid].members):,} nodes; '
             "click to collapse)</text>")
         _paint(painter, placed, lines, groups, widths, left + PAD, top + HEADER + PAD,
                stacked=True)
         painter.parts.append("</g>")
     svg = (f'<svg class="gg-svg" xmlns="http://www.w3.org/2000/svg" '
-           f'viewBox="-4 -4 {main.width + 8:.1f} {main.height + 8:.1f}" '
+           f'viewBox="-4 -4 {main.width + 8:.0f} {main.height + 8:.0f}" '
            f'font-family="ui-monospace,SFMono-Regular,Menlo,Consolas,monospace" font-size="11" '
            f'text-anchor="middle" dominant-baseline="central" role="img" '
            f'aria-label="computation graph of {len(order):,} nodes">'
            f'<defs>{_arrow(f"{uid}-a", "#6b7280")}{_arrow(f"{uid}-h", "#dc2626")}</defs>'
-           f'<rect class="gg-bg" x="-4" y="-4" width="{main.width + 8:.1f}" '
-           f'height="{main.height + 8:.1f}" fill="#fff"/>'
+           f'<rect class="gg-bg" x="-4" y="-4" width="{main.width + 8:.0f}" '
+           f'height="{main.height + 8:.0f}" fill="#fff"/>'
            f'{"".join(painter.parts)}</svg>')
     return Scene(svg, main.width, main.height, groups)
 
