@@ -17,9 +17,9 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+
+from bench_batch import median_time
 
 import nn
 from engine import Value, topological_order
@@ -35,15 +35,6 @@ def demo_loss() -> Value:
     model = nn.MLP(2, [16, 16, 1])
     x = [Value(0.5, label="x0"), Value(-0.3, label="x1")]
     return nn.losses.hinge(model(x), 1.0) + nn.l2_penalty(model.parameters(), 1e-4)
-
-
-def median_seconds(work: Callable[[], Any], rounds: int) -> float:
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def neuron() -> tuple[Value, list[Value]]:
@@ -104,8 +95,8 @@ def main() -> None:
     args = parser.parse_args()
     loss = demo_loss()
     print(f"demo loss, 1 sample, L2 term: {len(topological_order(loss)):,} nodes")
-    build = median_seconds(lambda: explore(loss), args.rounds)
-    reference = median_seconds(lambda: draw_dot(loss).pipe("svg"), args.rounds)
+    build = median_time(lambda: explore(loss), args.rounds)
+    reference = median_time(lambda: draw_dot(loss).pipe("svg"), args.rounds)
     page = explore(loss)
     size = len(page.html.encode("utf-8")) / 1e6
     print(f"build the page: {build:.2f} s (target <= 2 s); draw_dot SVG of the same loss: "

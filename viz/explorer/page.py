@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from viz.dot import KIND_NAMES
 from viz.explorer.canvas import esc
 from viz.explorer.scene import COLORS, Scene
 
@@ -24,15 +25,8 @@ NO_SCRIPT_NOTE = (
     "Static picture with the final values: JavaScript does not run here (e.g. an untrusted "
     "notebook). Trust the notebook, or .save() the explorer and open the file, to step through."
 )
-KIND_NAMES = {
-    "output": "output",
-    "parameter": "parameter",
-    "input": "input",
-    "constant": "constant",
-    "computed": "computed",
-    "gradient": "gradient graph",
-    "scope": "group (click + to expand)",
-}
+LEGEND_NAMES = {**KIND_NAMES, "gradient": "gradient graph", "scope": "group (click + to expand)"}
+"""What the legend calls each kind: ``draw_dot``'s names, and the explorer's own."""
 HELP = ("keys: ← → step · space play/pause · Home/End · Esc collapses groups · Ctrl+wheel zoom · "
         "drag to pan · hover a node for details, click to pin")
 
@@ -44,7 +38,7 @@ def _asset(name: str) -> str:
 
 def _legend(kinds: set[str], color_grad: bool) -> str:
     items = [f'<span class="gg-key k-{kind}"><i style="background:{COLORS[kind]}"></i>'
-             f"{KIND_NAMES[kind]}</span>" for kind in KIND_NAMES if kind in kinds]
+             f"{LEGEND_NAMES[kind]}</span>" for kind in LEGEND_NAMES if kind in kinds]
     items += ['<span class="gg-key"><i class="gg-sw-fill"></i>just filled in</span>',
               '<span class="gg-key"><i class="gg-sw-act"></i>passing its gradient on</span>',
               '<span class="gg-key"><i class="gg-sw-path"></i>path / search match</span>']

@@ -17,6 +17,7 @@ node's data/grad) and ``data-e`` (an edge, ``"<from box>><to box>"``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from engine import Value
@@ -58,7 +59,9 @@ class Scene:
     groups: dict[str, dict[str, Any]]
 
 
+@lru_cache(maxsize=4096)
 def _label(text: str) -> str:
+    """``text`` on one line, with characters XML cannot hold shown visibly."""
     return " ".join(displayed(text))
 
 
