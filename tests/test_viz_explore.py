@@ -7,9 +7,11 @@ import random
 import re
 
 import pytest
+from hypothesis import given, settings
 
 import nn
 from engine import Value, topological_order
+from engine.testing import expressions
 from viz import Explorer, backprop_steps, explore
 from viz.explorer import MAX_EXPAND
 from viz.labels import number
@@ -122,3 +124,25 @@ def test_collapse_argument_matches_draw_dots_grouping():
     assert sorted(g["title"] for g in layers.values())[:3] == ["layers.0", "layers.1", "layers.2"]
     _a, _b, out = small()
     assert page_data(explore(out))["groups"] == {}
+
+
+@settings(max_examples=30)
+@given(expressions(max_inputs=3, max_ops=8))
+def test_any_graph_page_draws_each_node_once_and_ends_on_backwards_gradients(expr):
+    leaves = [Value(x, label=f"x{i}") for i, x in enumerate(expr.inputs)]
+    out = expr.build(leaves)
+    page = explore(out)
+    data = page_data(page)
+    order = topological_order(out)
+    for i, node in enumerate(order):
+        assert page.html.count(f'data-n="{i}"') == 1  # one record per node, nothing moves
+        for child in set(node.children):
+            key = f'data-e="n{order.index(child)}>o{i}"'
+            assert page.html.count(key) == 1  # every edge drawn once
+    final = {}
+    for step in data["backward"]:
+        final[step[0]] = float(step[3])
+    out.backward()
+    for i, node in enumerate(order):
+        if type(node) is Value:
+            assert final.get(i, 0.0) == node.grad

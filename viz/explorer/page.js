@@ -274,6 +274,8 @@ function glassgradExplore(root) {
     if (pinned !== null) return;
     var el = e.target.closest("[data-n],[data-o]");
     if (el) inspect(Number(el.getAttribute("data-n") || el.getAttribute("data-o")));
+    var group = e.target.closest("[data-grp]");  // a group: its output node
+    if (group) inspect(data.groups[group.getAttribute("data-grp")].out);
   });
 
   // ---- paths and search ---------------------------------------------------
