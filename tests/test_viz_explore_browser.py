@@ -300,6 +300,40 @@ def test_second_order_graph_links_to_the_forward_nodes_it_reuses(browser, tmp_pa
     assert not seen.errors and not seen.outside()
 
 
+INSERT_LIKE_JUPYTERLAB = """html => {
+  // JupyterLab sets innerHTML on an output node, re-creates the script tags so they
+  // run, and attaches the node later; "new view for output" shows it twice.
+  for (let view = 0; view < 2; view++) {
+    const host = document.createElement("div");
+    host.innerHTML = html;
+    for (const old of Array.from(host.getElementsByTagName("script"))) {
+      const clone = document.createElement("script");
+      for (const a of Array.from(old.attributes)) clone.setAttribute(a.name, a.value);
+      clone.textContent = old.textContent;
+      old.parentNode.replaceChild(clone, old);
+    }
+    document.body.appendChild(host);
+  }
+}"""
+
+
+def test_works_when_a_front_end_inserts_it_late_and_twice(browser, tmp_path):
+    _x, out = shared_sum()
+    blank = tmp_path / "blank.html"
+    blank.write_text("<!DOCTYPE html><html><body></body></html>")
+    seen = visit(browser, blank.as_uri())
+    page = seen.page
+    page.evaluate(INSERT_LIKE_JUPYTERLAB, explore(out).html)
+    views = page.locator(".gg-x")
+    assert views.count() == 2
+    for k in range(2):
+        assert views.nth(k).get_attribute("data-interactive") == "1"
+    views.nth(1).locator("[data-act=last]").click()
+    assert views.nth(1).get_attribute("data-step") == "8"
+    assert views.nth(0).get_attribute("data-step") == "0"
+    assert not seen.errors and not seen.outside()
+
+
 def _export(tmp_path):
     notebook = nbformat.v4.new_notebook()
     notebook.cells = [

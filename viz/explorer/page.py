@@ -86,7 +86,9 @@ def fragment(scene: Scene, data: dict[str, Any], uid: str, *, color_grad: bool) 
         f'<div class="gg-info" hidden></div>{_legend(kinds, color_grad)}'
         f'<script type="application/json" class="gg-data">{payload}</script>'
         f'<script>(function(){{"use strict";\n{_asset("page.js")}\n'
-        f'glassgradExplore(document.getElementById("{uid}"));}})();</script></div>'
+        'var me = document.currentScript;\n'
+        f'glassgradExplore((me && me.closest(".gg-x")) || document.getElementById("{uid}"));'
+        "})();</script></div>"
     )
 
 
