@@ -102,6 +102,13 @@ def test_bad_arguments_are_named():
         explore(out).steps("up")
 
 
+def test_a_graph_too_big_for_one_page_is_refused_with_advice(monkeypatch):
+    _a, _b, out = small()
+    monkeypatch.setattr("viz.explorer.MAX_NODES", 4)
+    with pytest.raises(ValueError, match=r"explore: the graph has 6 nodes, more than 4.*draw_dot"):
+        explore(out)
+
+
 def test_demo_loss_page_is_collapsed_small_and_expandable():
     loss = demo_loss()
     page = explore(loss)

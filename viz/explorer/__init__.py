@@ -1,6 +1,6 @@
 """``viz.explore``: step through forward and backward in one interactive page.
 
->>> from engine import Value
+>>> from engine import Value, topological_order
 >>> from viz import explore
 >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
 >>> page = explore(a * b + b)            # shows itself in Jupyter
@@ -23,7 +23,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from engine import Value
+from engine import Value, topological_order
 from viz.dot import RANKDIRS
 from viz.explorer.model import graph_data
 from viz.explorer.page import document, fragment
@@ -31,14 +31,17 @@ from viz.explorer.scene import MAX_EXPAND, draw_scene
 from viz.files import write_atomic
 from viz.layout import Collapse, View, check_collapse, plan_view
 
-__all__ = ["FLAT_UP_TO", "MAX_BOXES", "MAX_EXPAND", "Explorer", "explore"]
+__all__ = ["FLAT_UP_TO", "MAX_BOXES", "MAX_EXPAND", "MAX_NODES", "Explorer", "explore"]
 
 FLAT_UP_TO = 120
 """Graphs of at most this many nodes are drawn node by node (unless
 ``collapse`` is given); bigger ones start collapsed by neuron, else by layer."""
-MAX_BOXES = 300
+MAX_BOXES = 150
 """The main view never holds more boxes than this (the rest is cut, with a
 note); the layout then takes well under a second."""
+MAX_NODES = 20_000
+"""The largest graph a page is made for: every node's numbers and every backward
+step are in the page (about 300 bytes per node), so 20,000 nodes is ~6 MB."""
 MODES = ("backward", "forward")
 
 
@@ -113,7 +116,8 @@ def explore(
     ``forward_graph``: for a gradient graph made by
     ``engine.grad(out, xs, create_graph=True)``, pass ``out`` to show which
     nodes the gradient graph adds and which forward nodes it reuses.
-    The graph's own ``.grad`` values are left as they are.
+    The graph's own ``.grad`` values are left as they are. Graphs of more than
+    :data:`MAX_NODES` nodes are refused (the page holds every node's numbers).
     """
     if not isinstance(root, Value):
         raise TypeError(f"explore: root must be a Value, got {type(root).__name__} {root!r}")
@@ -126,6 +130,12 @@ def explore(
         if not isinstance(p, Value):
             raise TypeError(f"explore: params and forward_graph must be Values, got "
                             f"{type(p).__name__} {p!r}")
+    size = len(topological_order(root))
+    if size > MAX_NODES:
+        raise ValueError(
+            f"explore: the graph has {size:,} nodes, more than {MAX_NODES:,}; its page would "
+            "be too big to open quickly. Explore a smaller piece (one sample's loss, one "
+            "neuron's output), or draw this one with draw_dot")
     order, data = graph_data(root, set(params), forward_graph, color_grad)
     view = _view(root, collapse, len(order))
     uid = f"gg-{uuid.uuid4().hex[:12]}"
