@@ -6,7 +6,7 @@ sample with the L2 term (``MLP(2, [16, 16, 1])``, 1,662 nodes). Prints, as media
 the time to build the page (target at most 2 s) next to ``draw_dot`` of the same
 loss as a reference measured in the same run, the page size (budget 2 MB), and the
 time until the page is interactive in headless chromium (target at most 1 s; needs
-Debian's ``chromium``). ``--screenshot`` also saves the README's picture.
+Debian's ``chromium``). ``--screenshot`` also saves the README's pictures (light, and ``-dark``).
 """
 
 from __future__ import annotations
@@ -76,15 +76,18 @@ def browser_figures(page_file: Path, rounds: int, screenshot: Path | None) -> No
             with tempfile.TemporaryDirectory() as folder:
                 out, params = neuron()
                 small = explore(out, params=params).save(Path(folder) / "neuron.html")
-                page = browser.new_page(viewport={"width": 1100, "height": 600},
-                                        device_scale_factor=1)
-                page.goto(small.as_uri())
-                for _ in range(6):
-                    page.keyboard.press("ArrowRight")
-                order = topological_order(out)
-                page.click(f"[data-n='{len(order) - 3}']")
-                page.locator(".gg-x").screenshot(path=str(screenshot))
-            print(f"screenshot: {screenshot}")
+                pinned = f"[data-n='{len(topological_order(out)) - 3}']"
+                dark = screenshot.with_name(f"{screenshot.stem}-dark{screenshot.suffix}")
+                for path, scheme in ((screenshot, "light"), (dark, "dark")):
+                    page = browser.new_page(viewport={"width": 1100, "height": 600},
+                                            color_scheme=scheme)
+                    page.goto(small.as_uri())
+                    for _ in range(6):
+                        page.keyboard.press("ArrowRight")
+                    page.click(pinned)
+                    page.locator(".gg-x").screenshot(path=str(path))
+                    page.close()
+                    print(f"screenshot: {path}")
         browser.close()
 
 
