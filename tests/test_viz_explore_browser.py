@@ -194,6 +194,22 @@ def test_hover_inspects_and_color_grad_shades_each_step(browser, tmp_path):
     assert not seen.errors and not seen.outside()
 
 
+def test_labels_show_verbatim_and_cannot_inject_markup(browser, tmp_path):
+    a = Value(1.5, label='</script><b id="evil">x</b>&"')
+    out = (a * 2).relu()
+    out.label = "<img id=evil2 src=x onerror=alert(1)>"
+    seen = visit(browser, explore(out).save(tmp_path / "graph.html").as_uri())
+    page = seen.page
+    assert page.locator("#evil, #evil2").count() == 0
+    order = topological_order(out)
+    assert page.text_content(f"[data-n='{order.index(a)}'] text") == a.label
+    page.fill(".gg-search", "<img")
+    assert page.get_attribute(".gg-x", "data-found") == "1"
+    page.click(f"[data-n='{order.index(out)}']")
+    assert out.label in page.text_content(".gg-info")
+    assert not seen.errors and not seen.outside()
+
+
 @pytest.fixture(scope="module")
 def demo_page(tmp_path_factory):
     """micrograd's demo loss, one sample, with the L2 term."""
