@@ -3,6 +3,7 @@
 // toggles classes, and pans, zooms and expands (nothing is laid out here).
 function glassgradExplore(root) {
   if (!root || root.dataset.ready) return;
+  var started = performance.now();
   root.dataset.ready = "1";
   var data = JSON.parse(root.querySelector("script.gg-data").textContent);
   var nodes = data.nodes;
@@ -10,17 +11,19 @@ function glassgradExplore(root) {
   var uid = root.id;
   var q = function (sel) { return root.querySelector(sel); };
 
-  function collect(attr) {
-    var map = {};
-    root.querySelectorAll("[" + attr + "]").forEach(function (el) {
-      var key = el.getAttribute(attr);
-      (map[key] = map[key] || []).push(el);
+  // one pass over the drawing: attribute -> key -> elements
+  var keyed = { "data-d": {}, "data-g": {}, "data-gc": {}, "data-n": {}, "data-o": {},
+                "data-grp": {}, "data-inset": {}, "data-e": {} };
+  root.querySelectorAll(Object.keys(keyed).map(function (a) { return "[" + a + "]"; }).join(","))
+    .forEach(function (el) {
+      for (var attr in keyed) {
+        var key = el.getAttribute(attr);
+        if (key !== null) (keyed[attr][key] = keyed[attr][key] || []).push(el);
+      }
     });
-    return map;
-  }
-  var dataEls = collect("data-d"), gradEls = collect("data-g"), cellEls = collect("data-gc");
-  var recordEls = collect("data-n"), opEls = collect("data-o"), groupEls = collect("data-grp");
-  var insetEls = collect("data-inset"), edgeEls = collect("data-e");
+  var dataEls = keyed["data-d"], gradEls = keyed["data-g"], cellEls = keyed["data-gc"];
+  var recordEls = keyed["data-n"], opEls = keyed["data-o"], groupEls = keyed["data-grp"];
+  var insetEls = keyed["data-inset"], edgeEls = keyed["data-e"];
   var expanded = {};
   var parents = nodes.map(function () { return []; });
   nodes.forEach(function (n, i) { n.children.forEach(function (c) { parents[c].push(i); }); });
@@ -69,7 +72,9 @@ function glassgradExplore(root) {
     (els || []).forEach(function (el) { if (el.textContent !== text) el.textContent = text; });
   }
   function setClass(els, cls, on) {
-    (els || []).forEach(function (el) { el.classList.toggle(cls, on); });
+    (els || []).forEach(function (el) {
+      if (el.classList.contains(cls) !== on) el.classList.toggle(cls, on);
+    });
   }
 
   function caption(k) {
@@ -460,5 +465,6 @@ function glassgradExplore(root) {
   applyTheme();
   show(0);
   root.dataset.readyMs = String(Math.round(performance.now()));
+  root.dataset.scriptMs = String(Math.round(performance.now() - started));
   root.dataset.interactive = "1";
 }
