@@ -56,7 +56,7 @@ def dot_source(shapes: Sequence[Shape], edges: Sequence[tuple[str, str]], rankdi
     """DOT that asks the renderer to place ``shapes`` (fixed sizes, no text) and route ``edges``."""
     if rankdir == "auto":
         rankdir = "TB" if _ranks(shapes, edges) >= DEEP_FROM else "LR"
-    lines = [f"digraph{{rankdir={rankdir};nodesep=0.18;ranksep=0.32;"
+    lines = [f"digraph{{rankdir={rankdir};nodesep=0.18;ranksep=0.32;ordering=out;"
              'node[fixedsize=true,label="",margin=0];edge[arrowsize=0.7];']
     if len(shapes) > QUICK_LAYOUT_FROM:
         lines.append("mclimit=0.1;nslimit=1;nslimit1=1;")
