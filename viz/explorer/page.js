@@ -68,6 +68,10 @@ function glassgradExplore(root) {
     return state;
   }
 
+  function ink(hex) {  // readable text on a shaded cell: white on dark shades, else near-black
+    var n = parseInt(hex.slice(1), 16);
+    return 0.299 * (n >> 16) + 0.587 * ((n >> 8) & 255) + 0.114 * (n & 255) < 140 ? "#fff" : "#111827";
+  }
   function setText(els, text) {
     (els || []).forEach(function (el) { if (el.textContent !== text) el.textContent = text; });
   }
@@ -119,9 +123,11 @@ function glassgradExplore(root) {
         setText(gradEls[i], "grad " + (node.kind === "constant" ? "—" : s ? s.text : "0"));
         setClass(gradEls[i], "gg-pend", !s);
       }
-      if (cellEls[i]) {
+      if (cellEls[i]) {  // color_grad: the cell's shade; its text stays dark on it
         var colour = mode === "backward" && s && s.colour ? s.colour : "none";
         cellEls[i].forEach(function (el) { el.setAttribute("fill", colour); });
+        var text = colour === "none" ? "" : ink(colour);
+        (gradEls[i] || []).forEach(function (el) { el.style.fill = text; });
       }
     }
     highlight(!still);
