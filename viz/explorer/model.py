@@ -2,7 +2,7 @@
 
 Every number comes from the engine: node values and final gradients are
 read from the nodes, the backward steps are :func:`viz.backprop_steps`'s
-frames (the engine's own ``_backward`` in ``backward()``'s order, with its
+frames (the engine's own local steps in ``backward()``'s order, with its
 local derivatives and upstream gradients), and local derivatives come from
 each op's definition (``Op.local``). Numbers are shown two ways, both made
 here: ``number()`` (4 significant digits, as in every drawing) and
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from engine import Constant, Value, topological_order
-from viz.backprop import Frame, backprop_steps, local_derivative, node_names
+from engine import Constant, Value, reverse_topological_order, topological_order
+from viz.backprop import BackpropSteps, Frame, local_derivative, node_names
 from viz.dot import grad_color, node_kind
 from viz.labels import number
 
@@ -70,6 +70,18 @@ def _node(node: Value, kind: str, index: dict[Value, int], names: dict[Value, st
     return item
 
 
+class _AllFrames(BackpropSteps):
+    """:class:`viz.BackpropSteps`' frames -- the very same ``_run`` -- for a graph
+    of any size: the explorer draws no picture per frame, so the drawing budget
+    of ``backprop_steps`` (``max_nodes``) does not apply."""
+
+    def __init__(self, root: Value) -> None:
+        self.root = root
+        self._names = node_names(topological_order(root))
+        self.frames: list[Frame] = []
+        self._run(reverse_topological_order(root))
+
+
 def _local(node: Value, child: Value) -> str:
     """d node / d child at full precision (constants get none, as in ``backward()``)."""
     try:
@@ -85,7 +97,7 @@ def _backward_steps(root: Value, index: dict[Value, int], color_grad: bool,
     with ``color_grad``), numbers as text; ``added`` is what this step added
     to the target's gradient, ``source`` is -1 for the first frame (the
     output's gradient set to 1). Also every node's gradient after the last step."""
-    frames = backprop_steps(root, max_nodes=max(len(index), 1)).frames
+    frames = _AllFrames(root).frames
     so_far: dict[Value, float] = {}
     largest = max((abs(g) for g in _final(frames).values()), default=0.0)
     result = []
