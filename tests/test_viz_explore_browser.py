@@ -47,7 +47,7 @@ def texts(page, attr):
 
 def expected_grads(root, k):
     """What step k shows for every node: backprop_steps' state after k frames."""
-    steps = backprop_steps(root, max_nodes=10_000)
+    steps = backprop_steps(root)
     shown = steps.grads_at(k - 1) if k else {}
     return {i: f"grad {number(shown[n]) if n in shown else '0'}"
             for i, n in enumerate(topological_order(root)) if type(n) is Value}
