@@ -370,10 +370,13 @@ def _export(tmp_path):
 
 def test_nbconvert_export_steps_in_the_browser(browser, tmp_path):
     exported = _export(tmp_path)
-    seen = visit(browser, exported.as_uri())
+    seen = visit(browser, exported.as_uri(), dark=True)
     page = seen.page
     explorers = page.locator(".gg-x")
     assert explorers.count() == 2
+    # the export is a light JupyterLab page: the explorers follow it, not the OS's dark mode
+    assert page.get_attribute("body", "data-jp-theme-light") == "true"
+    assert page.locator(".gg-x[data-dark]").count() == 0
     first, second = explorers.nth(0), explorers.nth(1)
     for one in (first, second):
         assert one.get_attribute("data-interactive") == "1"

@@ -439,15 +439,25 @@ function glassgradExplore(root) {
   });
 
   // ---- theme ---------------------------------------------------------------
+  function hostIsDark() {
+    // the front end's own theme flag, else the colour actually behind the explorer
+    var body = document.body, jp = body && body.getAttribute("data-jp-theme-light");
+    if (jp === "true" || jp === "false") return jp === "false";
+    if (body && /\bvscode-(dark|high-contrast)\b/.test(body.className)) return true;
+    if (body && /\bvscode-light\b/.test(body.className)) return false;
+    if (document.documentElement.getAttribute("theme") === "dark") return true;  // Colab
+    for (var el = root.parentElement; el; el = el.parentElement) {
+      var rgba = (getComputedStyle(el).backgroundColor.match(/[\d.]+/g) || []).map(Number);
+      if (rgba.length >= 3 && (rgba.length < 4 || rgba[3] > 0)) {
+        return 0.299 * rgba[0] + 0.587 * rgba[1] + 0.114 * rgba[2] < 128;
+      }
+    }
+    return false;  // nothing painted behind it: the browser's white page
+  }
   function applyTheme() {
-    var t = root.dataset.theme, body = document.body;
-    var dark = t === "dark" || (t === "auto" && (
-      (body && (body.getAttribute("data-jp-theme-light") === "false" ||
-                body.classList.contains("vscode-dark") ||
-                body.classList.contains("vscode-high-contrast"))) ||
-      document.documentElement.getAttribute("theme") === "dark" ||
-      (window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches)));
-    if (dark) root.dataset.dark = "1"; else delete root.dataset.dark;
+    var t = root.dataset.theme;
+    if (t === "dark" || (t === "auto" && hostIsDark())) root.dataset.dark = "1";
+    else delete root.dataset.dark;
     q(".gg-theme").textContent = "theme: " + t;
   }
 
