@@ -397,10 +397,21 @@ function glassgradExplore(root) {
     cy = cy === undefined ? v[1] + v[3] / 2 : cy;
     setView([cx - (cx - v[0]) * factor, cy - (cy - v[1]) * factor, v[2] * factor, v[3] * factor]);
   }
+  function clamp(x, low, size, room) {  // keep a window of `size` inside [low, low+room]
+    return size >= room ? x : Math.min(Math.max(x, low), low + room - size);
+  }
   function centreOn(el) {
     if (!el) return;
     var b = el.getBBox(), v = view;
-    setView([b.x + b.width / 2 - v[2] / 2, b.y + b.height / 2 - v[3] / 2, v[2], v[3]]);
+    setView([clamp(b.x + b.width / 2 - v[2] / 2, home[0], v[2], home[2]),
+             clamp(b.y + b.height / 2 - v[3] / 2, home[1], v[3], home[3]), v[2], v[3]]);
+  }
+  function startView() {
+    // a tall graph would be tiny fitted whole: show its full width around the output
+    var box = svg.getBoundingClientRect();
+    if (!box.width || box.height / home[3] > 0.6 * box.width / home[2]) return;
+    setView([home[0], home[1], home[2], home[2] * box.height / box.width]);
+    centreOn(placeOf(data.root));
   }
   function follow(el) {  // keep the current step in sight when zoomed in
     if (!el) return;
@@ -478,6 +489,7 @@ function glassgradExplore(root) {
   }
   window.addEventListener("resize", sizeStage);
   sizeStage();
+  startView();
   applyTheme();
   show(0);
   root.dataset.readyMs = String(Math.round(performance.now()));
