@@ -1,6 +1,7 @@
 """``viz.explore``: step through forward and backward in one interactive page.
 
 >>> from engine import Value, topological_order
+from engine.checks import short_repr
 >>> from viz import explore
 >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
 >>> page = explore(a * b + b)            # shows itself in Jupyter
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import Value, topological_order
+from engine.checks import short_repr
 from viz.dot import RANKDIRS
 from viz.explorer.model import graph_data
 from viz.explorer.page import document, fragment
@@ -93,6 +95,28 @@ def _view(root: Value, collapse: Collapse, size: int) -> View:
     return view
 
 
+def _check_arguments(root: Value, params: Collection[Value], collapse: Collapse, rankdir: str,
+                     mode: str, forward_graph: Value | None) -> None:
+    """Raise a clear error, naming ``explore``, for any bad argument or a graph too big."""
+    if not isinstance(root, Value):
+        raise TypeError(f"explore: root must be a Value, got {short_repr(root)}")
+    if mode not in MODES:
+        raise ValueError(f"explore: mode must be one of {MODES}, got {short_repr(mode)}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"explore: rankdir must be one of {RANKDIRS}, got {short_repr(rankdir)}")
+    check_collapse(collapse, "explore")
+    for p in [*params, *([forward_graph] if forward_graph is not None else [])]:
+        if not isinstance(p, Value):
+            raise TypeError(f"explore: params and forward_graph must be Values, got "
+                            f"{short_repr(p)}")
+    size = len(topological_order(root))
+    if size > MAX_NODES:
+        raise ValueError(
+            f"explore: the graph has {size:,} nodes, more than {MAX_NODES:,}; its page would "
+            "be too big to open quickly. Explore a smaller piece (one sample's loss, one "
+            "neuron's output), or draw this one with draw_dot")
+
+
 def explore(
     root: Value,
     *,
@@ -119,23 +143,7 @@ def explore(
     The graph's own ``.grad`` values are left as they are. Graphs of more than
     :data:`MAX_NODES` nodes are refused (the page holds every node's numbers).
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"explore: root must be a Value, got {type(root).__name__} {root!r}")
-    if mode not in MODES:
-        raise ValueError(f"explore: mode must be one of {MODES}, got {mode!r}")
-    if rankdir not in RANKDIRS:
-        raise ValueError(f"explore: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
-    check_collapse(collapse, "explore")
-    for p in [*params, *([forward_graph] if forward_graph is not None else [])]:
-        if not isinstance(p, Value):
-            raise TypeError(f"explore: params and forward_graph must be Values, got "
-                            f"{type(p).__name__} {p!r}")
-    size = len(topological_order(root))
-    if size > MAX_NODES:
-        raise ValueError(
-            f"explore: the graph has {size:,} nodes, more than {MAX_NODES:,}; its page would "
-            "be too big to open quickly. Explore a smaller piece (one sample's loss, one "
-            "neuron's output), or draw this one with draw_dot")
+    _check_arguments(root, params, collapse, rankdir, mode, forward_graph)
     order, data = graph_data(root, set(params), forward_graph, color_grad)
     view = _view(root, collapse, len(order))
     uid = f"gg-{uuid.uuid4().hex[:12]}"
