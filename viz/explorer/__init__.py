@@ -1,7 +1,6 @@
 """``viz.explore``: step through forward and backward in one interactive page.
 
->>> from engine import Value, topological_order
-from engine.checks import short_repr
+>>> from engine import Value
 >>> from viz import explore
 >>> a, b = Value(2.0, label="a"), Value(-3.0, label="b")
 >>> page = explore(a * b + b)            # shows itself in Jupyter

@@ -17,7 +17,8 @@ from typing import Any
 
 from viz.dot import KIND_NAMES
 from viz.explorer.canvas import esc
-from viz.explorer.scene import COLORS, Scene
+from viz.explorer.painter import COLORS
+from viz.explorer.scene import Scene
 
 __all__ = ["document", "fragment"]
 
