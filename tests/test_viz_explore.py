@@ -149,6 +149,10 @@ def test_any_graph_page_draws_each_node_once_and_ends_on_backwards_gradients(exp
         for child in set(node.children):
             key = f'data-e="n{order.index(child)}>o{i}"'
             assert page.html.count(key) == 1  # every edge drawn once
+    forward = data["forward"]  # every node once, each after its inputs
+    assert sorted(forward) == list(range(len(order)))
+    when = {i: k for k, i in enumerate(forward)}
+    assert all(when[order.index(c)] < when[i] for i, n in enumerate(order) for c in n.children)
     final = {}
     for step in data["backward"]:
         final[step[0]] = float(step[3])

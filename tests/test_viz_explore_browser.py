@@ -120,11 +120,17 @@ def test_buttons_scrubber_play_and_forward_mode(browser, tmp_path):
     page.click("[data-act=forward]")
     order = topological_order(out)
     assert page.get_attribute(".gg-x", "data-mode") == "forward"
+    filled_before: set[int] = set()
     for k in range(1, len(order) + 1):
         page.click("[data-act=next]")
         data = texts(page, "data-d")
-        for i, node in enumerate(order):
-            assert data[str(i)] == (f"data {number(node.data)}" if i < k else "data ?")
+        filled = {int(i) for i, text in data.items() if text != "data ?"}
+        (new,) = filled - filled_before  # one value per step, never taken back
+        assert len(filled) == k and filled_before < filled
+        node = order[new]
+        assert data[str(new)] == f"data {number(node.data)}"
+        assert all(order.index(c) in filled for c in node.children)  # inputs come first
+        filled_before = filled
     caption = page.text_content(".gg-cap")
     assert caption == (f"step {len(order)} of {len(order)}: n{len(order) - 1} = "
                        f"tanh(n{len(order) - 2}) = tanh({number(out.children[0].data)}) = "

@@ -113,6 +113,23 @@ def _backward_steps(root: Value, index: dict[Value, int], color_grad: bool,
     return result, so_far
 
 
+def _forward_steps(order: list[Value], index: dict[Value, int]) -> list[int]:
+    """The order values are filled in: topological, each leaf just before its
+    first use (not every parameter first), so a formula follows its inputs."""
+    steps: list[int] = []
+    shown: set[Value] = set()
+    for node in order:
+        if node.is_leaf:
+            continue
+        for child in node.children:
+            if child.is_leaf and child not in shown:
+                shown.add(child)
+                steps.append(index[child])
+        steps.append(index[node])
+    steps += [index[n] for n in order if n.is_leaf and n not in shown]  # unused, or the root
+    return steps
+
+
 def _final(frames: list[Frame]) -> dict[Value, float]:
     """Each node's gradient after the last frame that writes it."""
     return {frame.target: frame.grad for frame in frames}
@@ -124,7 +141,8 @@ def graph_data(root: Value, params: Collection[Value] = (),
     """The nodes under ``root`` in topological order, and the page's data:
     ``nodes`` (by position in that order; ``grad`` is the gradient after the
     last backward step), ``forward`` (positions, in the order values are
-    computed) and ``backward`` (see :func:`_backward_steps`). Given
+    filled in, see :func:`_forward_steps`) and ``backward`` (see
+    :func:`_backward_steps`). Given
     ``forward_graph`` (the output a ``create_graph=True`` gradient was taken
     of), computed nodes outside its graph are of kind :data:`GRADIENT_KIND`."""
     order = topological_order(root)
@@ -144,7 +162,7 @@ def graph_data(root: Value, params: Collection[Value] = (),
     data = {
         "root": index[root],
         "nodes": nodes,
-        "forward": list(range(len(order))),
+        "forward": _forward_steps(order, index),
         "backward": steps,
     }
     return order, data

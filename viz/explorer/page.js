@@ -13,7 +13,7 @@ function glassgradExplore(root) {
 
   // one pass over the drawing: attribute -> key -> elements
   var keyed = { "data-d": {}, "data-g": {}, "data-gc": {}, "data-n": {}, "data-o": {},
-                "data-grp": {}, "data-inset": {}, "data-e": {} };
+                "data-grp": {}, "data-inset": {}, "data-e": {}, "data-dead": {} };
   root.querySelectorAll(Object.keys(keyed).map(function (a) { return "[" + a + "]"; }).join(","))
     .forEach(function (el) {
       for (var attr in keyed) {
@@ -23,7 +23,7 @@ function glassgradExplore(root) {
     });
   var dataEls = keyed["data-d"], gradEls = keyed["data-g"], cellEls = keyed["data-gc"];
   var recordEls = keyed["data-n"], opEls = keyed["data-o"], groupEls = keyed["data-grp"];
-  var insetEls = keyed["data-inset"], edgeEls = keyed["data-e"];
+  var insetEls = keyed["data-inset"], edgeEls = keyed["data-e"], deadEls = keyed["data-dead"];
   var expanded = {};
   var parents = nodes.map(function () { return []; });
   nodes.forEach(function (n, i) { n.children.forEach(function (c) { parents[c].push(i); }); });
@@ -117,7 +117,9 @@ function glassgradExplore(root) {
         setText(gradEls[i], "grad " + (node.kind === "constant" ? "—" : "0"));
         setClass(gradEls[i], "gg-pend", true);
         setClass(dataEls[i], "gg-pend", !s);
+        setClass(deadEls[i], "gg-hide", !s);  // a dead ReLU shows once its value is known
       } else {
+        setClass(deadEls[i], "gg-hide", false);
         setText(dataEls[i], "data " + node.data);
         setClass(dataEls[i], "gg-pend", false);
         setText(gradEls[i], "grad " + (node.kind === "constant" ? "—" : s ? s.text : "0"));

@@ -130,8 +130,8 @@ class Painter:
                 f'<text class="gg-g" data-g="{out}" x="{left + w - 8:.0f}" y="{ty:.0f}" '
                 f'text-anchor="end">grad {esc(item["grad"])}</text>')
         if len(lines) > 3:
-            rows.append(f'<text class="gg-dead" x="{x:.0f}" y="{top + 3.5 * ROW:.0f}" '
-                        f'fill="#b91c1c">{esc(DEAD_RELU)}</text>')
+            rows.append(f'<text class="gg-dead" data-dead="{out}" x="{x:.0f}" '
+                        f'y="{top + 3.5 * ROW:.0f}" fill="#b91c1c">{esc(DEAD_RELU)}</text>')
         rows.append("</g>")
         self.parts.append("".join(rows))
 
