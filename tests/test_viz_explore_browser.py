@@ -28,7 +28,7 @@ def browser():
     yield from launch()
 
 
-def shared_sum():
+def reused_sum():
     """x reached by three paths; backward (latest node first) adds 4, -6, then 1."""
     x = Value(3.0, label="x")
     out = (x + 0.5) + x * -6 + x * 4
@@ -58,7 +58,7 @@ def step_of(page):
 
 
 def test_backward_steps_show_the_engines_numbers(browser, tmp_path):
-    x, out = shared_sum()
+    x, out = reused_sum()
     page_file = explore(out).save(tmp_path / "graph.html")
     seen = visit(browser, page_file.as_uri())
     page = seen.page
@@ -80,8 +80,8 @@ def test_backward_steps_show_the_engines_numbers(browser, tmp_path):
             f = frames[k - 1]
             assert f"{number(f.local)} × {number(f.upstream)} = " in caption
         page.keyboard.press("ArrowRight")
-    # the shared node's gradient, term by term
-    assert page.text_content(".gg-cap").endswith("sum at shared node: 4 - 6 + 1 = -1")
+    # the reused node's gradient, contribution by contribution
+    assert page.text_content(".gg-cap").endswith("sum of contributions: 4 - 6 + 1 = -1")
     assert x.grad == 0.0  # the page was built without touching the graph's gradients
     page.keyboard.press("ArrowLeft")
     assert step_of(page) == len(frames) - 1
@@ -165,7 +165,7 @@ def test_inspect_shows_full_precision_and_local_derivatives(browser, tmp_path):
 
 
 def test_without_javascript_the_final_picture_and_a_note_show(browser, tmp_path):
-    x, out = shared_sum()
+    x, out = reused_sum()
     page_file = explore(out).save(tmp_path / "graph.html")
     seen = visit(browser, page_file.as_uri(), script=False)
     page = seen.page
@@ -183,7 +183,7 @@ def test_without_javascript_the_final_picture_and_a_note_show(browser, tmp_path)
 
 
 def test_hover_inspects_and_color_grad_shades_each_step(browser, tmp_path):
-    x, out = shared_sum()
+    x, out = reused_sum()
     page_file = explore(out, color_grad=True).save(tmp_path / "graph.html")
     seen = visit(browser, page_file.as_uri())
     page = seen.page
@@ -340,7 +340,7 @@ INSERT_LIKE_JUPYTERLAB = """html => {
 
 
 def test_works_when_a_front_end_inserts_it_late_and_twice(browser, tmp_path):
-    _x, out = shared_sum()
+    _x, out = reused_sum()
     blank = tmp_path / "blank.html"
     blank.write_text("<!DOCTYPE html><html><body></body></html>")
     seen = visit(browser, blank.as_uri())

@@ -93,8 +93,8 @@ def _local(node: Value, child: Value) -> str:
 def _backward_steps(root: Value, index: dict[Value, int], color_grad: bool,
                     ) -> tuple[list[list[Any]], dict[Value, float]]:
     """One entry per frame of :func:`viz.backprop_steps`: ``[target, source,
-    grad, gradFull, local, upstream, added]`` (plus the grad cell's colour
-    with ``color_grad``), numbers as text; ``added`` is what this step added
+    grad, gradFull, local, upstream, contribution]`` (plus the grad cell's colour
+    with ``color_grad``), numbers as text; ``contribution`` is what this step added
     to the target's gradient, ``source`` is -1 for the first frame (the
     output's gradient set to 1). Also every node's gradient after the last step."""
     frames = _AllFrames(root).frames
@@ -102,11 +102,11 @@ def _backward_steps(root: Value, index: dict[Value, int], color_grad: bool,
     largest = max((abs(g) for g in _final(frames).values()), default=0.0)
     result = []
     for frame in frames:
-        added = frame.grad - so_far.get(frame.target, 0.0)
+        contribution = frame.grad - so_far.get(frame.target, 0.0)
         so_far[frame.target] = frame.grad
         source = -1 if frame.source is None else index[frame.source]
         step = [index[frame.target], source, number(frame.grad), full(frame.grad),
-                number(frame.local), number(frame.upstream), number(added)]
+                number(frame.local), number(frame.upstream), number(contribution)]
         if color_grad:
             step.append(grad_color(frame.grad, largest))
         result.append(step)

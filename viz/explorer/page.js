@@ -100,7 +100,7 @@ function glassgradExplore(root) {
       " × " + f[5] + " = " + f[6];
     var terms = replay(k)[f[0]].terms;
     if (terms.length > 1) {
-      text += "; sum at shared node: " + terms.map(function (x, j) { return signed(j === 0, x); })
+      text += "; reused node, sum of contributions: " + terms.map(function (x, j) { return signed(j === 0, x); })
         .join("") + " = " + f[2];
     }
     return text;
