@@ -246,6 +246,7 @@ function glassgradExplore(root) {
                 Escape: "collapse" }[e.key];
     if (!act) return;
     e.preventDefault();
+    e.stopPropagation();  // a notebook's own shortcuts do not see keys meant for the explorer
     actions[act]();
   }
   (root.dataset.page ? document : root).addEventListener("keydown", onKey);
