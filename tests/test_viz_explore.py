@@ -160,3 +160,14 @@ def test_any_graph_page_draws_each_node_once_and_ends_on_backwards_gradients(exp
     for i, node in enumerate(order):
         if type(node) is Value:
             assert final.get(i, 0.0) == node.grad
+
+
+def test_browser_tests_skip_without_chromium_but_fail_under_ci(monkeypatch):
+    from browser import missing
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        missing("chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI is set, so browser tests must run"):
+        missing("chromium")
