@@ -313,6 +313,13 @@ def test_second_order_graph_links_to_the_forward_nodes_it_reuses(browser, tmp_pa
     order = topological_order(dy)
     kinds = {page.get_attribute(f"[data-n='{i}']", "class").split()[1] for i in range(len(order))}
     assert {"k-gradient", "k-computed", "k-input", "k-output"} <= kinds
+    assert page.locator(".gg-key", has_text="computed (forward graph)").count() == 1
+    assert page.locator(".gg-key", has_text="gradient graph").count() == 1
+    # the gradient graph's nodes lie on paths from x, through the forward nodes they reuse
+    page.click(f"[data-n='{order.index(x)}']")
+    page.click(".gg-pathbtn")
+    assert int(page.get_attribute(".gg-x", "data-paths")) == len(order) - sum(
+        1 for n in order if x not in topological_order(n))
     reused = [i for i, n in enumerate(order) if n is x or n in topological_order(y)]
     assert reused  # the gradient graph reads forward nodes, drawn once and linked by edges
     page.keyboard.press("End")

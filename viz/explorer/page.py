@@ -38,8 +38,11 @@ def _asset(name: str) -> str:
 
 
 def _legend(kinds: set[str], color_grad: bool) -> str:
+    names = dict(LEGEND_NAMES)
+    if "gradient" in kinds:  # a gradient graph beside the forward graph it reuses
+        names["computed"] = "computed (forward graph)"
     items = [f'<span class="gg-key k-{kind}"><i style="background:{COLORS[kind]}"></i>'
-             f"{LEGEND_NAMES[kind]}</span>" for kind in LEGEND_NAMES if kind in kinds]
+             f"{names[kind]}</span>" for kind in names if kind in kinds]
     items += ['<span class="gg-key"><i class="gg-sw-fill"></i>just filled in</span>',
               '<span class="gg-key"><i class="gg-sw-act"></i>passing its gradient on</span>',
               '<span class="gg-key"><i class="gg-sw-path"></i>path / search match</span>']
