@@ -171,3 +171,11 @@ def test_browser_tests_skip_without_chromium_but_fail_under_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI is set, so browser tests must run"):
         missing("chromium")
+
+
+def test_a_graph_built_by_hand_micrograd_style_explores_without_gradients():
+    a, b = Value(2.0, label="a"), Value(3.0, label="b")
+    c = Value(5.0, (a, b), "+")  # an op only named, as micrograd allows: it passes no gradient
+    data = page_data(explore(c))
+    assert data["nodes"][-1]["symbol"] == "+"
+    assert [step[2] for step in data["backward"]] == ["1", "0", "0"]
