@@ -34,9 +34,10 @@ from viz.layout import Collapse, View, check_collapse, plan_view
 
 __all__ = ["FLAT_UP_TO", "MAX_BOXES", "MAX_EXPAND", "MAX_NODES", "Explorer", "explore"]
 
-FLAT_UP_TO = 120
-"""Graphs of at most this many nodes are drawn node by node (unless
-``collapse`` is given); bigger ones start collapsed by neuron, else by layer."""
+FLAT_UP_TO = 40
+"""Graphs of at most this many nodes (``draw_dot``'s default ``max_nodes``) are
+drawn node by node unless ``collapse`` is given; bigger ones start merged as
+``draw_dot`` merges them: by neuron, else by layer, and long sums."""
 MAX_BOXES = 150
 """The main view never holds more boxes than this (the rest is cut, with a
 note); the layout then takes well under a second."""

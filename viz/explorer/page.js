@@ -410,10 +410,12 @@ function glassgradExplore(root) {
              clamp(b.y + b.height / 2 - v[3] / 2, home[1], v[3], home[3]), v[2], v[3]]);
   }
   function startView() {
-    // a tall graph would be tiny fitted whole: show its full width around the output
+    // a graph too big to read fitted whole opens around its output at a readable
+    // scale ("fit" shows all of it)
     var box = svg.getBoundingClientRect();
-    if (!box.width || box.height / home[3] > 0.6 * box.width / home[2]) return;
-    setView([home[0], home[1], home[2], home[2] * box.height / box.width]);
+    if (!box.width || Math.min(box.width / home[2], box.height / home[3]) >= 0.45) return;
+    var w = Math.min(home[2], box.width / 0.7);  // 11 pt text at 0.7: about 8 px
+    setView([home[0], home[1], w, w * box.height / box.width]);
     centreOn(placeOf(data.root));
   }
   function follow(el) {  // keep the current step in sight when zoomed in
