@@ -11,16 +11,17 @@ function glassgradExplore(root) {
   var uid = root.id;
   var q = function (sel) { return root.querySelector(sel); };
 
-  // one pass over the drawing: attribute -> key -> elements
+  // the drawing's elements by attribute and key (insets join when first expanded)
   var keyed = { "data-d": {}, "data-g": {}, "data-gc": {}, "data-n": {}, "data-o": {},
                 "data-grp": {}, "data-inset": {}, "data-e": {}, "data-dead": {} };
-  root.querySelectorAll(Object.keys(keyed).map(function (a) { return "[" + a + "]"; }).join(","))
-    .forEach(function (el) {
-      for (var attr in keyed) {
-        var key = el.getAttribute(attr);
-        if (key !== null) (keyed[attr][key] = keyed[attr][key] || []).push(el);
-      }
-    });
+  var selector = Object.keys(keyed).map(function (a) { return "[" + a + "]"; }).join(",");
+  function index(el) {
+    for (var attr in keyed) {
+      var key = el.getAttribute(attr);
+      if (key !== null) (keyed[attr][key] = keyed[attr][key] || []).push(el);
+    }
+  }
+  root.querySelectorAll(selector).forEach(index);
   var dataEls = keyed["data-d"], gradEls = keyed["data-g"], cellEls = keyed["data-gc"];
   var recordEls = keyed["data-n"], opEls = keyed["data-o"], groupEls = keyed["data-grp"];
   var insetEls = keyed["data-inset"], edgeEls = keyed["data-e"], deadEls = keyed["data-dead"];
@@ -293,7 +294,7 @@ function glassgradExplore(root) {
   });
 
   // ---- paths and search ---------------------------------------------------
-  var pathMarks = [];
+  var pathMarks = [], pathFrom = null;
   function clearPaths() {
     pathMarks.forEach(function (el) { el.classList.remove("gg-path"); });
     pathMarks = [];
@@ -301,7 +302,8 @@ function glassgradExplore(root) {
   }
   function showPaths(from) {
     clearPaths();
-    if (from === null || from === "") { q(".gg-paths").value = ""; return; }
+    pathFrom = from === "" ? null : from;
+    if (pathFrom === null) { q(".gg-paths").value = ""; delete root.dataset.paths; return; }
     var up = {}, stack = [from];  // nodes that depend on `from`
     up[from] = true;
     while (stack.length) {
@@ -359,14 +361,25 @@ function glassgradExplore(root) {
     if (e.key !== "Enter" || !matches.length) return;
     matchAt = (matchAt + 1) % matches.length;
     var i = matches[matchAt];
-    if (nodes[i].box && !expanded[nodes[i].box] && insetEls[nodes[i].box]) setExpanded(nodes[i].box, true);
+    var g = nodes[i].box;
+    if (g && !expanded[g] && data.groups[g].expandable) setExpanded(g, true);
     centreOn(placeOf(i));
     inspect(i);
   });
 
   // ---- expand and collapse groups ----------------------------------------
+  function materialize(g) {  // an inset's template becomes part of the drawing
+    var template = root.querySelector('template[data-tpl="' + g + '"]');
+    if (!template) return false;
+    var inset = document.importNode(template.content.querySelector(".gg-inset"), true);
+    svg.appendChild(inset);
+    index(inset);
+    inset.querySelectorAll(selector).forEach(index);
+    template.remove();
+    return true;
+  }
   function setExpanded(g, open) {
-    if (!insetEls[g]) return;
+    if (!insetEls[g] && !(open && materialize(g))) return;
     expanded[g] = open;
     insetEls[g].forEach(function (el) {
       el.setAttribute("display", open ? "inline" : "none");
@@ -385,6 +398,7 @@ function glassgradExplore(root) {
     root.dataset.expanded = open_.join(" ");
     q(".gg-collapse").hidden = !open_.length;
     show(step, true);
+    if (pathFrom !== null) showPaths(pathFrom);
     if (q(".gg-search").value) search(q(".gg-search").value);
   }
 

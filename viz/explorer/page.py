@@ -86,7 +86,7 @@ def fragment(scene: Scene, data: dict[str, Any], uid: str, *, color_grad: bool) 
         f'<div class="gg-x" id="{uid}" data-theme="auto" tabindex="0">'
         f"<style>{_asset('page.css')}</style>"
         f'<div class="gg-nojs">{esc(NO_SCRIPT_NOTE)}</div>{CONTROLS}'
-        f'<div class="gg-stage">{scene.svg}</div>'
+        f'<div class="gg-stage">{scene.svg}{scene.templates}</div>'
         f'<div class="gg-info" hidden></div>{_legend(kinds, color_grad)}'
         f'<script type="application/json" class="gg-data">{payload}</script>'
         f'<script>(function(){{"use strict";\n{_asset("page.js")}\n'

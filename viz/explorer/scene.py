@@ -48,13 +48,16 @@ MAX_EXPAND = 150
 out in advance); bigger ones, such as a 674-node L2 sum, stay one box."""
 HEADER = 24.0
 PAD = 8.0
+SVG_NS = "http://www.w3.org/2000/svg"
 
 
 @dataclass
 class Scene:
-    """The drawn page: the SVG markup, its size, and the groups."""
+    """The drawn page: the main view's SVG, each expandable group's inset as an
+    inert ``<template>`` (made live when first expanded), its size, the groups."""
 
     svg: str
+    templates: str
     width: float
     height: float
     groups: dict[str, dict[str, Any]]
@@ -165,6 +168,26 @@ def _paint(painter: Painter, placed: Placed, lines: dict[str, list[str]],
                           widths[box])
 
 
+def _inset(painter: Painter, gid: str, title: str, placed: Placed,
+           centre: tuple[float, float], main: Placed) -> list[float]:
+    """Open a group's inset -- background and a title bar that collapses it --
+    centred on the group's box and kept inside the drawing where it fits;
+    return its rectangle (left, top, width, height)."""
+    w, h = placed.width + 2 * PAD, placed.height + HEADER + 2 * PAD
+    left = min(max(centre[0] - w / 2, 0.0), max(main.width - w, 0.0))
+    top = min(max(centre[1] - h / 2, 0.0), max(main.height - h, 0.0))
+    painter.parts.append(
+        f'<g class="gg-inset" data-inset="{gid}" display="none">'
+        f'<rect class="gg-inbg" x="{left:.0f}" y="{top:.0f}" width="{w:.0f}" '
+        f'height="{h:.0f}" rx="8" fill="#fff" stroke="#7c3aed" stroke-width="2"/>'
+        f'<rect class="gg-inhead" data-collapse="{gid}" x="{left:.0f}" y="{top:.0f}" '
+        f'width="{w:.0f}" height="{HEADER}" rx="8" fill="{COLORS["scope"]}"/>'
+        f'<text class="gg-inclose" data-collapse="{gid}" x="{left + 10:.0f}" '
+        f'y="{top + HEADER / 2:.0f}" text-anchor="start" font-weight="bold">'
+        f"− {esc(title)}</text>")
+    return [round(left, 1), round(top, 1), round(w, 1), round(h, 1)]
+
+
 def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str, Any]],
                rankdir: str, uid: str) -> Scene:
     """Lay out and draw the main view and every expandable group's inset."""
@@ -195,26 +218,7 @@ def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str
     painter = Painter(items, root_i, uid)
     painter.stub_names = stub_names
     _paint(painter, main, lines, groups, widths)
-    for gid, placed in zip(expandable, insets):
-        gx, gy = main.centres[gid]
-        w, h = placed.width + 2 * PAD, placed.height + HEADER + 2 * PAD
-        left = min(max(gx - w / 2, 0.0), max(main.width - w, 0.0))
-        top = min(max(gy - h / 2, 0.0), max(main.height - h, 0.0))
-        groups[gid]["inset"] = [round(left, 1), round(top, 1), round(w, 1), round(h, 1)]
-        painter.parts.append(
-            f'<g class="gg-inset" data-inset="{gid}" display="none">'
-            f'<rect class="gg-inbg" x="{left:.0f}" y="{top:.0f}" width="{w:.0f}" '
-            f'height="{h:.0f}" rx="8" fill="#fff" stroke="#7c3aed" stroke-width="2"/>'
-            f'<rect class="gg-inhead" data-collapse="{gid}" x="{left:.0f}" y="{top:.0f}" '
-            f'width="{w:.0f}" height="{HEADER}" rx="8" fill="{COLORS["scope"]}"/>'
-            f'<text class="gg-inclose" data-collapse="{gid}" x="{left + 10:.0f}" '
-            f'y="{top + HEADER / 2:.0f}" text-anchor="start" font-weight="bold">'
-            f'− {esc(lines[gid][0])} ({len(view.groups[gid].members):,} nodes; '
-            "click to collapse)</text>")
-        _paint(painter, placed, lines, groups, widths, left + PAD, top + HEADER + PAD,
-               stacked=True)
-        painter.parts.append("</g>")
-    svg = (f'<svg class="gg-svg" xmlns="http://www.w3.org/2000/svg" '
+    svg = (f'<svg class="gg-svg" xmlns="{SVG_NS}" '
            f'viewBox="-4 -4 {main.width + 8:.0f} {main.height + 8:.0f}" '
            f'font-family="ui-monospace,SFMono-Regular,Menlo,Consolas,monospace" font-size="11" '
            f'text-anchor="middle" dominant-baseline="central" role="img" '
@@ -223,7 +227,17 @@ def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str
            f'<rect class="gg-bg" x="-4" y="-4" width="{main.width + 8:.0f}" '
            f'height="{main.height + 8:.0f}" fill="#fff"/>'
            f'{"".join(painter.parts)}</svg>')
-    return Scene(svg, main.width, main.height, groups)
+    templates = []
+    for gid, placed in zip(expandable, insets):
+        painter.parts = []
+        title = f"{lines[gid][0]} ({len(view.groups[gid].members):,} nodes; click to collapse)"
+        left, top, _w, _h = groups[gid]["inset"] = _inset(
+            painter, gid, title, placed, main.centres[gid], main)
+        _paint(painter, placed, lines, groups, widths, left + PAD, top + HEADER + PAD,
+               stacked=True)
+        templates.append(f'<template data-tpl="{gid}"><svg xmlns="{SVG_NS}">'
+                         f'{"".join(painter.parts)}</g></svg></template>')
+    return Scene(svg, "".join(templates), main.width, main.height, groups)
 
 
 
