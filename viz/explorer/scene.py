@@ -4,9 +4,10 @@ The main view is ``draw_dot``'s grouping (:func:`viz.layout.plan_view`):
 single nodes as ``label | data | grad`` records with their op as a small
 ellipse, merged groups as one box each. Each group small enough to expand
 also gets a layout of its own members (inputs from outside shown as small
-stubs), drawn as an inset over the group's box and hidden until the group
-is expanded: expanding moves nothing else, and no layout happens in the
-browser. All layouts run in one batch of renderer calls.
+stubs), drawn as an inset over the group's box and kept in an inert
+``<template>`` until the group is first expanded: expanding moves nothing
+else, and no layout happens in the browser. All layouts run in one batch of
+renderer calls.
 
 Element keys the page script relies on: ``data-n`` (a record, node
 position), ``data-o`` (an op ellipse), ``data-grp`` (a group box),
