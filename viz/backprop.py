@@ -54,7 +54,7 @@ def local_derivative(node: Value, child: Value) -> float:
     """d node / d child at the current data (summed over every argument
     position where ``child`` appears), from the op's own definition."""
     op = node.op
-    if op is None:
+    if op is None or op.arity == 0:  # a leaf, or an op only named by hand: no gradient
         return 0.0
     xs = [c.data for c in node.children]
     total = 0.0
