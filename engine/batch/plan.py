@@ -1,16 +1,22 @@
-"""From a traced one-sample graph to a list of batched steps.
+"""From a traced one-sample graph to a list of batched steps, in four phases.
 
-1. Sort the nodes; mark which depend on a sample input ("per-sample") and which do
-   not ("shared": parameters, constants and nodes made from them only).
-2. Fuse affine trees: an op whose local derivatives are all constants (add, sub,
-   neg, ...) is affine, and ``mul`` by a shared value is linear; a tree of such
-   nodes, whose inner nodes feed nothing else, becomes one affine combination of
-   its frontier rows with coefficients read from the shared values. Constant terms
-   (biases) form one more, last column of the matrix (as if times a row of ones).
-3. Give every remaining per-sample node a depth (1 + the deepest of its arguments)
-   and group nodes by (depth, op): each group is one numpy call.
-4. Plan the shared nodes the steps read the same way, as a program of its own run
-   on a batch of one, whose inputs are the parameters (see :mod:`.shared`).
+1. :func:`_classify`: sort the nodes; mark which depend on a sample input
+   ("per-sample") and which do not ("shared": parameters, constants and nodes made
+   from them only).
+2. :func:`_fuse_affine_trees`: an op whose local derivatives are all constants (add,
+   sub, neg, ...) is affine, and ``mul`` by a shared value is linear; a tree of such
+   nodes, whose inner nodes feed nothing else, becomes one affine combination of its
+   frontier rows with coefficients read from the shared values. Constant terms
+   (biases) form one more column of the matrix (as if times a row of ones).
+3. :func:`_depths` then :func:`_steps`: give every remaining per-sample node a depth
+   (1 + the deepest of its arguments) and group nodes by (depth, op): each group is
+   one numpy call. An affine group is cut into tiles, the nodes that read the same
+   frontier (say, one position's ``W @ x``); tiles with the same matrix (the same
+   weight matrix applied at several positions) run as ONE product over all their
+   frontiers side by side, whatever their biases.
+4. :func:`_shared_part`: plan the shared nodes the steps read the same way, as a
+   program of its own run on a batch of one, whose inputs are the parameters (see
+   :mod:`.shared`).
 
 The shared values form one vector: the parameters first, in the order given (so an
 MLP layer's weights and biases are one contiguous stretch of it), then every other
@@ -37,8 +43,9 @@ from engine.value import Value
 __all__ = ["Plan", "make_plan"]
 
 _SPARSE = 4
-"""A group of affine nodes runs as one dense product only if its matrix has at most
-this many entries per nonzero (plus a little); sparser groups run node by node."""
+"""Tiles of affine nodes that no other tile shares a matrix with run as one dense
+product only if its matrix has at most this many entries per nonzero (plus a
+little); sparser ones run tile by tile."""
 
 Terms = dict[tuple[Value | None, int], float]
 """An affine node as ``{(frontier node, shared source): factor}``: the sum of
@@ -84,6 +91,126 @@ class Plan:
         return shared_grad
 
 
+def make_plan(roots: Sequence[Value], inputs: Sequence[Value], params: Sequence[Value],
+              requested: set[Value], lanes_are_samples: bool = True) -> Plan:
+    """Plan the batched replay of the graph under ``roots``: ``inputs`` vary from lane
+    to lane, gradients flow to ``params``, and every ``requested`` node gets a row.
+    ``lanes_are_samples`` is False for the shared part's own plan, whose errors then
+    name no batch sample."""
+    graph = _classify(roots, inputs, params)
+    affine = _fuse_affine_trees(graph, requested)
+    kept = [n for n in graph.computed if n not in graph.absorbed]
+    rows = _Rows(graph)
+    depth = _depths(graph, affine, kept, requested, rows)
+    steps = _steps(graph, affine, kept, depth, rows, lanes_are_samples)
+    shared = _shared_part(graph, steps, rows)
+    return Plan(shared, steps, rows.count, len(inputs), rows.materialized, rows.row_of,
+                max(depth.values(), default=0), len(graph.order))
+
+
+# -- 1. classify ----------------------------------------------------------------------
+
+
+@dataclass
+class _Graph:
+    """The traced graph, sorted and classified (phase 1)."""
+
+    order: list[Value]
+    inputs: list[Value]
+    params: list[Value]
+    per_sample: set[Value]
+    depends_on_param: set[Value]
+    fanout: dict[Value, int]
+    """How many per-sample nodes read each node."""
+    present: list[Value]
+    """The parameters in the graph (that depend on no sample), in the order given."""
+    shared_nodes: list[Value]
+    s_index: dict[Value, int]
+    constants: np.ndarray
+    computed: list[Value]
+    """The per-sample nodes made by an op, in topological order."""
+    linear: set[Value]
+    """The computed nodes affine in their per-sample arguments: made by an affine op
+    (see :func:`_intercept`), or by ``mul`` with a shared value."""
+    intercepts: dict[Op, float]
+    """``op(0, ..., 0)`` of every affine op in the graph ..."""
+    slopes: dict[Op, tuple[float, ...]]
+    """... and its constant local derivatives."""
+    absorbed: set[Value] = field(default_factory=set)
+    """Affine nodes fused into the tree of their one consumer (phase 2)."""
+
+    @property
+    def one(self) -> int:
+        """The index of the constant 1.0 in the shared vector."""
+        return len(self.shared_nodes)
+
+
+def _classify(roots: Sequence[Value], inputs: Sequence[Value],
+              params: Sequence[Value]) -> _Graph:
+    """Phase 1: the nodes in topological order, which depend on a sample (and which
+    on a parameter), and the vector of shared values."""
+    order = topological_order(*roots)
+    per_sample: set[Value] = set(inputs)
+    depends_on_param: set[Value] = set(params)
+    fanout: dict[Value, int] = defaultdict(int)
+    computed = []
+    for node in order:
+        children = node._children
+        if not children:
+            continue
+        if node._fn is None or node._fn.arity != len(children):
+            raise TypeError(
+                f"compile_batch: node {node!r} was built by hand with op "
+                f"{node._op!r}; only nodes made by ops can be replayed"
+            )
+        if not per_sample.isdisjoint(children):
+            per_sample.add(node)
+            computed.append(node)
+            for c in children:
+                fanout[c] += 1
+        if not depends_on_param.isdisjoint(children):
+            depends_on_param.add(node)
+    in_graph = set(order)
+    present = [p for p in params if p in in_graph and p not in per_sample]
+    first = set(present)
+    shared_nodes, s_index = _shared_slots(
+        present, [n for n in order if n not in per_sample and n not in first], depends_on_param)
+    constants = np.array([node._data for node in shared_nodes] + [1.0])
+    intercepts: dict[Op, float] = {}
+    for op in {_made_by(n) for n in computed}:
+        c0 = _intercept(op)
+        if c0 is not None:
+            intercepts[op] = c0
+    slopes = {op: tuple(float(d) for d in op.derivatives)  # type: ignore[arg-type]
+              for op in intercepts}
+    linear = {n for n in computed if n._fn in intercepts or (
+        n._fn is ops.mul and (n._children[0] in per_sample) != (n._children[1] in per_sample))}
+    return _Graph(order, list(inputs), list(params), per_sample, depends_on_param, fanout,
+                  present, shared_nodes, s_index, constants, computed, linear, intercepts,
+                  slopes)
+
+
+def _shared_slots(present: list[Value], others: list[Value], depends_on_param: set[Value]
+                  ) -> tuple[list[Value], dict[Value, int]]:
+    """The shared nodes with a slot each in the shared vector (parameters first), and
+    every shared node's slot: constant leaves of equal value share one, so the same
+    number (a ``1 / sqrt(d)`` scale) written at several positions reads as the same
+    weight there."""
+    slots = list(present)
+    s_index = {node: k for k, node in enumerate(present)}
+    slot_of_constant: dict[str, int] = {}
+    for node in others:
+        if not node._children and node not in depends_on_param:
+            bits = float(node._data).hex()
+            if bits in slot_of_constant:
+                s_index[node] = slot_of_constant[bits]
+                continue
+            slot_of_constant[bits] = len(slots)
+        s_index[node] = len(slots)
+        slots.append(node)
+    return slots, s_index
+
+
 def _made_by(node: Value) -> Op:
     """The op that made a computed node."""
     assert node._fn is not None, "a computed node"
@@ -103,174 +230,278 @@ def _intercept(op: Op) -> float | None:
         return None
 
 
-def make_plan(roots: Sequence[Value], inputs: Sequence[Value], params: Sequence[Value],
-              requested: set[Value], lanes_are_samples: bool = True) -> Plan:
-    """Plan the batched replay of the graph under ``roots``: ``inputs`` vary from lane
-    to lane, gradients flow to ``params``, and every ``requested`` node gets a row.
-    ``lanes_are_samples`` is False for the shared part's own plan, whose errors then
-    name no batch sample."""
-    order = topological_order(*roots)
-    per_sample: set[Value] = set(inputs)
-    depends_on_param: set[Value] = set(params)
-    fanout: dict[Value, int] = defaultdict(int)
-    for node in order:
-        if node._children:
-            if node._fn is None or node._fn.arity != len(node._children):
-                raise TypeError(
-                    f"compile_batch: node {node!r} was built by hand with op "
-                    f"{node._op!r}; only nodes made by ops can be replayed"
-                )
-            if any(c in per_sample for c in node._children):
-                per_sample.add(node)
-                for c in node._children:
-                    fanout[c] += 1
-            if any(c in depends_on_param for c in node._children):
-                depends_on_param.add(node)
+# -- 2. fuse affine trees -------------------------------------------------------------
 
-    in_graph = set(order)
-    present = [p for p in params if p in in_graph and p not in per_sample]
-    first = set(present)
-    shared_nodes = present + [n for n in order if n not in per_sample and n not in first]
-    s_index = {node: k for k, node in enumerate(shared_nodes)}
-    one = len(s_index)  # the index of the constant 1.0 in the shared vector
-    constants = np.array([node._data for node in shared_nodes] + [1.0])
 
-    computed = [n for n in order if n._children and n in per_sample]
-    intercepts: dict[Op | None, float | None] = {
-        op: _intercept(op) for op in {_made_by(n) for n in computed}}
-
-    def is_linear(node: Value) -> bool:
-        if intercepts.get(node._fn) is not None:
-            return True
-        return node._fn is ops.mul and sum(c in per_sample for c in node._children) == 1
-
-    def absorbable(node: Value) -> bool:
-        return (node._children != () and node in per_sample and fanout[node] == 1
-                and node not in requested and is_linear(node))
-
-    # 2. fuse affine trees, consumers first
-    absorbed: set[Value] = set()
+def _fuse_affine_trees(graph: _Graph, requested: set[Value]) -> dict[Value, Terms]:
+    """Phase 2: every affine node that is not absorbed, as its terms; consumers
+    first, so a tree is fused from its root (records ``graph.absorbed``). A node is
+    absorbed when it is affine and feeds only one node (and was not requested)."""
+    absorbable = {n for n in graph.linear if graph.fanout[n] == 1 and n not in requested}
     affine: dict[Value, Terms] = {}
-    for node in reversed(computed):
-        if node in absorbed or not is_linear(node):
+    for node in reversed(graph.computed):
+        if node in graph.linear and node not in graph.absorbed:
+            affine[node] = _affine_terms(graph, node, absorbable)
+    return affine
+
+
+def _affine_terms(graph: _Graph, root: Value, absorbable: set[Value]) -> Terms:
+    """The affine tree under ``root`` as one combination of its frontier."""
+    terms: Terms = defaultdict(float)
+    per_sample, s_index, one = graph.per_sample, graph.s_index, graph.one
+    slopes_of, intercepts, absorb = graph.slopes, graph.intercepts, graph.absorbed.add
+    stack = [(root, 1.0)]
+    push, pop = stack.append, stack.pop
+    while stack:
+        m, factor = pop()
+        op = m._fn
+        slopes = slopes_of.get(op)  # type: ignore[arg-type]
+        if slopes is None:  # mul by a shared value
+            a, b = m._children
+            x, w = (a, b) if a in per_sample else (b, a)
+            terms[x, s_index[w]] += factor
             continue
-        terms: Terms = defaultdict(float)
-        stack = [(node, 1.0)]
-        while stack:
-            m, factor = stack.pop()
-            c0 = intercepts.get(m._fn)
-            if c0 is None:  # mul by a shared value
-                a, b = m._children
-                x, w = (a, b) if a in per_sample else (b, a)
-                terms[x, s_index[w]] += factor
-                continue
-            if c0 != 0.0:
-                terms[None, one] += factor * c0
-            for child, d in zip(m._children, _made_by(m).derivatives):
-                f = factor * float(d)  # type: ignore[arg-type]
-                if child not in per_sample:
-                    terms[None, s_index[child]] += f
-                elif absorbable(child):
-                    absorbed.add(child)
-                    stack.append((child, f))
-                else:
-                    terms[child, one] += f
-        affine[node] = terms
+        c0 = intercepts[op]  # type: ignore[index]
+        if c0 != 0.0:
+            terms[None, one] += factor * c0
+        for child, d in zip(m._children, slopes):
+            if child in absorbable:
+                absorb(child)
+                push((child, factor * d))
+            elif child in per_sample:
+                terms[child, one] += factor * d
+            else:
+                terms[None, s_index[child]] += factor * d
+    return terms
 
-    # 3. rows, depths and groups
-    row_of: dict[Value, int] = {x: k for k, x in enumerate(inputs)}
-    rows = len(inputs)
-    materialized: list[tuple[int, int]] = []
 
-    def row(node: Value) -> int:
-        nonlocal rows
-        if node not in row_of:
-            row_of[node] = rows
-            materialized.append((rows, s_index[node]))
-            rows += 1
-        return row_of[node]
+# -- 3. rows, depths and steps --------------------------------------------------------
 
-    depth: dict[Value, int] = dict.fromkeys(inputs, 0)
-    kept = [n for n in computed if n not in absorbed]
+
+class _Rows:
+    """Rows of the per-lane tables: the inputs first, then shared values read per lane
+    and step outputs as they are placed."""
+
+    def __init__(self, graph: _Graph) -> None:
+        self.graph = graph
+        self.row_of: dict[Value, int] = {x: k for k, x in enumerate(graph.inputs)}
+        self.count = len(graph.inputs)
+        self.materialized: list[tuple[int, int]] = []
+        self.row_of_slot: dict[int, int] = {}
+
+    def materialize(self, node: Value) -> None:
+        """Give the shared ``node`` a row, filled from the shared vector on each call
+        (one row per slot: constants of equal value share it)."""
+        if node in self.row_of:
+            return
+        slot = self.graph.s_index[node]
+        if slot not in self.row_of_slot:
+            self.row_of_slot[slot] = self.count
+            self.materialized.append((self.count, slot))
+            self.count += 1
+        self.row_of[node] = self.row_of_slot[slot]
+
+    def place(self, nodes: list[Value]) -> int:
+        """Give ``nodes`` consecutive rows, in order; return the first."""
+        start = self.count
+        for k, node in enumerate(nodes):
+            self.row_of[node] = start + k
+        self.count += len(nodes)
+        return start
+
+
+def _depths(graph: _Graph, affine: dict[Value, Terms], kept: list[Value],
+            requested: set[Value], rows: _Rows) -> dict[Value, int]:
+    """Every kept node's depth: 1 + the deepest of its per-sample arguments (its
+    frontier, for an affine tree). Shared values read per lane get rows."""
+    depth: dict[Value, int] = dict.fromkeys(graph.inputs, 0)
     for node in kept:
         if node in affine:
             args = [x for x, _ in affine[node] if x is not None]
         else:
-            args = [c for c in node._children if c in per_sample]
+            args = [c for c in node._children if c in graph.per_sample]
             for c in node._children:
-                if c not in per_sample:
-                    row(c)
+                if c not in graph.per_sample:
+                    rows.materialize(c)
         depth[node] = 1 + max((depth[a] for a in args), default=0)
     for node in requested:
-        if node not in per_sample:
-            row(node)
+        if node not in graph.per_sample:
+            rows.materialize(node)
+    return depth
 
+
+def _steps(graph: _Graph, affine: dict[Value, Terms], kept: list[Value],
+           depth: dict[Value, int], rows: _Rows, lanes_are_samples: bool) -> list[Step]:
+    """The numpy steps: the kept nodes grouped by (depth, op), in depth order."""
     def key(node: Value) -> tuple[int, int, str, tuple[bool, ...]]:
         if node in affine:
             return depth[node], 0, "", ()
-        wants = tuple(c in depends_on_param for c in node._children)
+        wants = tuple(c in graph.depends_on_param for c in node._children)
         return depth[node], 1, _made_by(node).name, wants
 
     steps: list[Step] = []
     for (_, elementwise, _, _), group in groupby(sorted(kept, key=key), key=key):
         nodes = list(group)
-        if not elementwise:
-            for part in _dense_parts(nodes, affine):
-                steps.append(_linear_step(part, affine, row_of, rows, depends_on_param,
-                                          shared_nodes, constants, lanes_are_samples))
-                rows += len(part)
+        if elementwise:
+            steps.append(_elementwise_step(graph, nodes, rows, lanes_are_samples))
         else:
-            steps.append(_elementwise_step(nodes, row_of, rows, depends_on_param,
-                                           lanes_are_samples))
-            rows += len(nodes)
+            steps += [_linear_step(graph, affine, part, rows, lanes_are_samples)
+                      for part in _linear_parts(_tiles(nodes, affine), affine)]
+    return steps
 
-    # 4. the shared part: a plan of its own for the computed shared values read here
-    read = {s for _, s in materialized}
+
+@dataclass
+class _Tile:
+    """Affine nodes linked by the frontier nodes they read: ``W @ frontier`` (plus
+    biases), say one position's ``W @ x`` or its residual ``W @ h + x``."""
+
+    nodes: list[Value]
+    columns: list[Value]
+    """The frontier, in the order of W's columns."""
+    key: Any = None
+    """Equal for tiles with the same ``W`` (same sources and factors in the same places)."""
+
+
+def _tiles(nodes: list[Value], affine: dict[Value, Terms]) -> list[_Tile]:
+    """``nodes`` cut into tiles (linked by the frontier nodes they read), each in a
+    canonical row and column order so that tiles computing the same matrix product
+    get the same key."""
+    return [_canonical_tile(members, affine) for members in _linked(nodes, affine)]
+
+
+def _linked(nodes: list[Value], affine: dict[Value, Terms]) -> list[list[Value]]:
+    """``nodes`` split into groups that read no frontier node of another group."""
+    readers: dict[Value | None, list[Value]] = defaultdict(list)
+    for node in nodes:
+        for x, _ in affine[node]:
+            if x is not None:
+                readers[x].append(node)
+    seen: set[Value] = set()
+    groups = []
+    for node in nodes:
+        if node in seen:
+            continue
+        seen.add(node)
+        group, todo = [], [node]
+        while todo:
+            m = todo.pop()
+            group.append(m)
+            for x, _ in affine[m]:
+                for other in readers.pop(x, ()):
+                    if other not in seen:
+                        seen.add(other)
+                        todo.append(other)
+        groups.append(group)
+    return groups
+
+
+def _canonical_tile(members: list[Value], affine: dict[Value, Terms]) -> _Tile:
+    """One tile, rows ordered by their (source, factor) terms and columns by where
+    they appear, so the key below describes ``W`` whatever the frontier nodes are."""
+    def weights(node: Value) -> list[tuple[int, float]]:
+        return sorted((s, f) for (x, s), f in affine[node].items() if x is not None)
+
+    members = sorted(members, key=weights)
+    profile: dict[Value, list[tuple[int, int, float]]] = defaultdict(list)
+    for r, node in enumerate(members):
+        for (x, s), f in sorted(affine[node].items(), key=lambda t: (t[0][1], t[1])):
+            if x is not None:
+                profile[x].append((r, s, f))
+    columns = sorted(profile, key=profile.__getitem__)
+    key = (len(members), tuple(tuple(profile[x]) for x in columns))
+    return _Tile(members, columns, key)
+
+
+def _dense_enough(nodes: list[Value], affine: dict[Value, Terms]) -> bool:
+    """Whether one dense matrix for ``nodes`` is not too sparse (see ``_SPARSE``)."""
+    columns = {x for n in nodes for x, _ in affine[n]}
+    nonzeros = sum(len(affine[n]) for n in nodes)
+    return len(nodes) * len(columns) <= _SPARSE * nonzeros + 64
+
+
+def _linear_parts(tiles: list[_Tile], affine: dict[Value, Terms]) -> list[list[_Tile]]:
+    """The tiles grouped into products: tiles with the same matrix as one product;
+    the others merged into one tile if its dense matrix is not too sparse, else tile
+    by tile, and a tile too sparse itself node by node (nodes with the same terms
+    again as one product: ``x_v - shift`` for every ``v``)."""
+    parts, alone = _stacked(tiles)
+    nodes = [n for tile in alone for n in tile.nodes]
+    if nodes and _dense_enough(nodes, affine):
+        merged = list(dict.fromkeys(x for tile in alone for x in tile.columns))
+        return [*parts, [_Tile(nodes, merged)]]
+    sparse = []
+    for tile in alone:
+        if _dense_enough(tile.nodes, affine):
+            parts.append([tile])
+        else:
+            sparse += tile.nodes
+    more, rest = _stacked([_canonical_tile([n], affine) for n in sparse])
+    return parts + more + [[tile] for tile in rest]
+
+
+def _stacked(tiles: list[_Tile]) -> tuple[list[list[_Tile]], list[_Tile]]:
+    """Tiles with the same key, in groups of two or more; and the tiles left alone."""
+    by_key: dict[Any, list[_Tile]] = defaultdict(list)
+    for tile in tiles:
+        by_key[tile.key].append(tile)
+    return ([same for same in by_key.values() if len(same) > 1],
+            [same[0] for same in by_key.values() if len(same) == 1])
+
+
+def _linear_step(graph: _Graph, affine: dict[Value, Terms], tiles: list[_Tile], rows: _Rows,
+                 lanes_are_samples: bool) -> Linear:
+    """One product for ``tiles`` (all with the same ``W`` when there are several):
+    node ``r`` of tile ``t`` goes to row ``r * len(tiles) + t`` of the step's block,
+    frontier column ``c`` of tile ``t`` is read from input ``c * len(tiles) + t``."""
+    k = len(tiles)
+    if k == 1:  # one tile: W's columns follow the frontier's rows
+        tiles = [_Tile(tiles[0].nodes, sorted(tiles[0].columns, key=rows.row_of.__getitem__))]
+    width = len(tiles[0].columns)
+    biased = any(x is None for tile in tiles for n in tile.nodes for x, _ in affine[n])
+    terms = []
+    for t, tile in enumerate(tiles):
+        column = {x: c for c, x in enumerate(tile.columns)}
+        for r, node in enumerate(tile.nodes):
+            for (x, s), f in affine[node].items():
+                if x is None:
+                    terms.append((r, width + t, f, s))
+                elif t == 0:
+                    terms.append((r, column[x], f, s))
+    nodes = [tile.nodes[r] for r in range(len(tiles[0].nodes)) for tile in tiles]
+    inputs = [rows.row_of[tile.columns[c]] for c in range(width) for tile in tiles]
+    wanting = graph.depends_on_param
+    shared_want_grad = any(s < len(graph.shared_nodes) and graph.shared_nodes[s] in wanting
+                           for *_, s in terms)
+    start = rows.place(nodes)
+    return Linear(nodes, slice(start, start + len(nodes)), inputs, biased, terms,
+                  any(x in wanting for tile in tiles for x in tile.columns),
+                  shared_want_grad, graph.constants, lanes_are_samples, tiles=k)
+
+
+def _elementwise_step(graph: _Graph, nodes: list[Value], rows: _Rows,
+                      lanes_are_samples: bool) -> Elementwise:
+    op = _made_by(nodes[0])
+    args = [[rows.row_of[n._children[i]] for n in nodes] for i in range(op.arity)]
+    wants_grad = [nodes[0]._children[i] in graph.depends_on_param for i in range(op.arity)]
+    start = rows.place(nodes)
+    return Elementwise(op, nodes, slice(start, start + len(nodes)), args, wants_grad,
+                       lanes_are_samples)
+
+
+# -- 4. the shared part ---------------------------------------------------------------
+
+
+def _shared_part(graph: _Graph, steps: list[Step], rows: _Rows) -> SharedPart:
+    """Phase 4: the shared values, with a plan of their own for the computed ones the
+    steps read (its inputs are the parameters)."""
+    read = {s for _, s in rows.materialized}
     for step in steps:
         if isinstance(step, Linear):
             read.update(step.sources)
-    needed = [shared_nodes[s] for s in sorted(read - {one})
-              if shared_nodes[s]._children and shared_nodes[s] in depends_on_param]
+    shared_nodes = graph.shared_nodes
+    needed = [shared_nodes[s] for s in sorted(read - {graph.one})
+              if shared_nodes[s]._children and shared_nodes[s] in graph.depends_on_param]
+    present = graph.present
     shared_plan = (make_plan(needed, present, present, set(needed), lanes_are_samples=False)
                    if needed else None)
-    shared = SharedPart(s_index, constants, params, shared_plan, needed)
-    return Plan(shared, steps, rows, len(inputs), materialized, row_of,
-                max(depth.values(), default=0), len(order))
-
-
-def _dense_parts(nodes: list[Value], affine: dict[Value, Terms]) -> list[list[Value]]:
-    """``nodes`` as one group if its dense matrix is not too sparse, else one by one."""
-    columns = {x for n in nodes for x, _ in affine[n]}
-    nonzeros = sum(len(affine[n]) for n in nodes)
-    if len(nodes) * len(columns) <= _SPARSE * nonzeros + 64:
-        return [nodes]
-    return [[n] for n in nodes]
-
-
-def _linear_step(nodes: list[Value], affine: dict[Value, Terms], row_of: dict[Value, int],
-                 start: int, depends_on_param: set[Value], shared_nodes: list[Value],
-                 constants: np.ndarray, lanes_are_samples: bool) -> Linear:
-    frontier = sorted({x for n in nodes for x, _ in affine[n] if x is not None},
-                      key=row_of.__getitem__)
-    biased = any(x is None for n in nodes for x, _ in affine[n])
-    column: dict[Value | None, int] = {x: k for k, x in enumerate(frontier)}
-    column[None] = len(frontier)  # the bias column
-    terms = [(j, column[x], f, s) for j, n in enumerate(nodes) for (x, s), f in affine[n].items()]
-    shared_want_grad = any(s < len(shared_nodes) and shared_nodes[s] in depends_on_param
-                           for *_, s in terms)
-    for k, n in enumerate(nodes):
-        row_of[n] = start + k
-    return Linear(nodes, slice(start, start + len(nodes)), [row_of[x] for x in frontier],
-                  biased, terms, any(x in depends_on_param for x in frontier),
-                  shared_want_grad, constants, lanes_are_samples)
-
-
-def _elementwise_step(nodes: list[Value], row_of: dict[Value, int], start: int,
-                      depends_on_param: set[Value], lanes_are_samples: bool) -> Elementwise:
-    op = _made_by(nodes[0])
-    args = [[row_of[n._children[i]] for n in nodes] for i in range(op.arity)]
-    wants_grad = [nodes[0]._children[i] in depends_on_param for i in range(op.arity)]
-    for k, n in enumerate(nodes):
-        row_of[n] = start + k
-    return Elementwise(op, nodes, slice(start, start + len(nodes)), args, wants_grad,
-                       lanes_are_samples)
+    return SharedPart(graph.s_index, graph.constants, graph.params, shared_plan, needed)
