@@ -2,6 +2,14 @@
 parameter's ``.data`` by its ``.grad`` exactly as PyTorch's documented update
 rules do.
 
+Each rule is written once, on numpy vectors, in the optimizer's
+:meth:`~Optimizer.update`: :meth:`~Optimizer.step` gathers the parameters'
+``.data`` and ``.grad`` into vectors, updates, and writes the new values back,
+while a compiled program's parameter vector is stepped with ``update`` directly,
+with no per-``Value`` reads or writes (see ``nn.compiled``). Float64 vector
+arithmetic rounds exactly as Python's float arithmetic does, so both give the
+same numbers.
+
 >>> from engine import Value
 >>> w = Value(1.0); w.grad = 0.5
 >>> SGD([w], lr=0.1).step(); w.data
@@ -14,6 +22,8 @@ import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from engine import Value
 
@@ -50,6 +60,14 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter once from its current ``.grad``."""
+        values = np.array([p.data for p in self.params])
+        self.update(values, np.array([p.grad for p in self.params]))
+        for p, x in zip(self.params, values.tolist()):
+            p.data = x
+
+    def update(self, values: np.ndarray, grads: np.ndarray) -> None:
+        """One step of the update rule on ``values``, a vector standing for the
+        parameters (in order), in place, given their gradients ``grads``."""
         raise NotImplementedError
 
 
@@ -77,21 +95,17 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening 0")
-        self.buffers: list[float] = []
+        self.buffer = np.zeros(len(self.params))
 
-    def step(self) -> None:
-        """One SGD update of every parameter."""
-        lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        first = not self.buffers
-        if first and mu != 0.0:
-            self.buffers = [0.0] * len(self.params)
-        for i, p in enumerate(self.params):
-            g = p.grad + wd * p.data if wd != 0.0 else p.grad
-            if mu != 0.0:
-                b = g if first else mu * self.buffers[i] + (1.0 - self.dampening) * g
-                self.buffers[i] = b
-                g = g + mu * b if self.nesterov else b
-            p.data = p.data - lr * g
+    def update(self, values: np.ndarray, grads: np.ndarray) -> None:
+        """One SGD update of the parameter vector ``values``, in place."""
+        g = grads + self.weight_decay * values if self.weight_decay != 0.0 else grads
+        mu = self.momentum
+        if mu != 0.0:
+            first = self.steps == 0
+            self.buffer = g if first else mu * self.buffer + (1.0 - self.dampening) * g
+            g = g + mu * self.buffer if self.nesterov else self.buffer
+        values -= self.lr * g
         self.steps += 1
 
 
@@ -119,19 +133,16 @@ class Adam(Optimizer):
                       _number(betas[1], "Adam betas[1]", below=1.0))
         self.eps = _number(eps, "Adam eps")
         self.weight_decay = _number(weight_decay, "Adam weight_decay")
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
+        self.m = np.zeros(len(self.params))
+        self.v = np.zeros(len(self.params))
 
-    def step(self) -> None:
-        """One Adam update of every parameter."""
+    def update(self, values: np.ndarray, grads: np.ndarray) -> None:
+        """One Adam update of the parameter vector ``values``, in place."""
         b1, b2 = self.betas
         self.steps += 1
-        correction1 = 1.0 - b1 ** self.steps
-        correction2 = 1.0 - b2 ** self.steps
-        for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
-            self.m[i] = b1 * self.m[i] + (1.0 - b1) * g
-            self.v[i] = b2 * self.v[i] + (1.0 - b2) * g * g
-            m_hat = self.m[i] / correction1
-            v_hat = self.v[i] / correction2
-            p.data = p.data - self.lr * m_hat / (math.sqrt(v_hat) + self.eps)
+        g = grads + self.weight_decay * values if self.weight_decay else grads
+        self.m = b1 * self.m + (1.0 - b1) * g
+        self.v = b2 * self.v + (1.0 - b2) * g * g
+        m_hat = self.m / (1.0 - b1 ** self.steps)
+        v_hat = self.v / (1.0 - b2 ** self.steps)
+        values -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)

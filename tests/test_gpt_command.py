@@ -38,7 +38,8 @@ def test_trains_saves_and_samples(capsys, tmp_path) -> None:
 def test_help_lists_the_options(capsys) -> None:
     status, out, _ = run(capsys, "gpt", "--help")
     assert status == 0
-    for option in ("--steps", "--samples", "--temperature", "--save", "--batched", "--seed"):
+    for option in ("--steps", "--samples", "--temperature", "--save", "--batched", "--scalar",
+                   "--seed"):
         assert option in out
     assert "gpt" in run(capsys, "--help")[1]
 

@@ -62,7 +62,9 @@ class Plan:
     rows: int
     input_count: int
     materialized: list[tuple[int, int]]  # (row, shared index): shared values used per lane
-    row_of: dict[Value, int]
+    requested_rows: list[int]
+    """The row of each requested node, in the order requested (the plan keeps no
+    reference to the graph itself)."""
     depth: int
     node_count: int
     materialized_rows: np.ndarray = field(init=False, repr=False)
@@ -92,20 +94,21 @@ class Plan:
 
 
 def make_plan(roots: Sequence[Value], inputs: Sequence[Value], params: Sequence[Value],
-              requested: set[Value], lanes_are_samples: bool = True) -> Plan:
+              requested: Sequence[Value], lanes_are_samples: bool = True) -> Plan:
     """Plan the batched replay of the graph under ``roots``: ``inputs`` vary from lane
     to lane, gradients flow to ``params``, and every ``requested`` node gets a row.
     ``lanes_are_samples`` is False for the shared part's own plan, whose errors then
     name no batch sample."""
     graph = _classify(roots, inputs, params)
-    affine = _fuse_affine_trees(graph, requested)
+    affine = _fuse_affine_trees(graph, set(requested))
     kept = [n for n in graph.computed if n not in graph.absorbed]
     rows = _Rows(graph)
     depth = _depths(graph, affine, kept, requested, rows)
     steps = _steps(graph, affine, kept, depth, rows, lanes_are_samples)
     shared = _shared_part(graph, steps, rows)
-    return Plan(shared, steps, rows.count, len(inputs), rows.materialized, rows.row_of,
-                max(depth.values(), default=0), len(graph.order))
+    return Plan(shared, steps, rows.count, len(inputs), rows.materialized,
+                [rows.row_of[n] for n in requested], max(depth.values(), default=0),
+                len(graph.order))
 
 
 # -- 1. classify ----------------------------------------------------------------------
@@ -311,7 +314,7 @@ class _Rows:
 
 
 def _depths(graph: _Graph, affine: dict[Value, Terms], kept: list[Value],
-            requested: set[Value], rows: _Rows) -> dict[Value, int]:
+            requested: Sequence[Value], rows: _Rows) -> dict[Value, int]:
     """Every kept node's depth: 1 + the deepest of its per-sample arguments (its
     frontier, for an affine tree). Shared values read per lane get rows."""
     depth: dict[Value, int] = dict.fromkeys(graph.inputs, 0)
@@ -502,6 +505,6 @@ def _shared_part(graph: _Graph, steps: list[Step], rows: _Rows) -> SharedPart:
     needed = [shared_nodes[s] for s in sorted(read - {graph.one})
               if shared_nodes[s]._children and shared_nodes[s] in graph.depends_on_param]
     present = graph.present
-    shared_plan = (make_plan(needed, present, present, set(needed), lanes_are_samples=False)
+    shared_plan = (make_plan(needed, present, present, needed, lanes_are_samples=False)
                    if needed else None)
     return SharedPart(graph.s_index, graph.constants, graph.params, shared_plan, needed)

@@ -79,7 +79,7 @@ class Elementwise:
     def __init__(self, op: Op, nodes: list[Value], out: slice, args: list[list[int]],
                  wants_grad: list[bool], lanes_are_samples: bool = True) -> None:
         self.op = op
-        self.nodes = nodes
+        self.size = len(nodes)
         self.out = out
         self.args = [index_of(rows) for rows in args]
         self.unique = [_is_unique(rows) for rows in self.args]
@@ -124,8 +124,8 @@ class Elementwise:
             _add_into(G, self.args[i], self.unique[i], contribution)
 
     def _forward_error(self, xs: list[np.ndarray]) -> BaseException:
-        shape = (len(self.nodes), xs[0].shape[-1])
-        for j in range(len(self.nodes)):
+        shape = (self.size, xs[0].shape[-1])
+        for j in range(self.size):
             lanes = [np.broadcast_to(x, shape)[j] for x in xs]
             with np.errstate(all="ignore"):
                 try:
@@ -172,7 +172,7 @@ class Linear:
                  terms: list[tuple[int, int, float, int]], inputs_want_grad: bool,
                  shared_want_grad: bool, constants: np.ndarray,
                  lanes_are_samples: bool = True, tiles: int = 1) -> None:
-        self.nodes = nodes
+        self.op_names = [getattr(n.op, "name", "") for n in nodes]  # for errors; no nodes kept
         self.out = out
         self.inputs = index_of(inputs)
         self.inputs_unique = _is_unique(self.inputs)
@@ -233,8 +233,7 @@ class Linear:
         result = V[self.out]
         if not all_finite(result):
             j, sample = (int(k) for k in np.argwhere(~np.isfinite(result))[0])
-            name = getattr(self.nodes[j].op, "name", "")
-            raise _not_finite(f"{name}: result (an affine combination)",
+            raise _not_finite(f"{self.op_names[j]}: result (an affine combination)",
                               float(result[j, sample]), _in_lane(self.lanes_are_samples, sample))
         return W
 
