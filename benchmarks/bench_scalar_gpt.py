@@ -1,0 +1,127 @@
+"""Scalar-engine benchmark on the microgpt workload: glassgrad's ``Value``
+against the lean local-gradients reference ``LeanValue`` (issue 13, item 4).
+
+Run ``.venv/bin/python benchmarks/bench_scalar_gpt.py [--rounds R] [--steps K]``.
+Both engines train the same GPT (``benchmarks/microgpt.py``, same seed) on the
+same documents, in one process: each round runs K training steps with one
+engine, then the same K steps with the other, alternating which goes first.
+Figures are CPU milliseconds per step (medians over rounds), split into
+forward, backward and Adam. The garbage collector stays on, as users have it,
+with its default thresholds; an untimed ``gc.collect()`` before each engine's
+turn clears what the other engine left. Also printed: bytes per graph node
+(traced allocations while building one loss) and the largest difference
+between the two engines' losses over every step run (target: <= 1e-12).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import time
+import tracemalloc
+from typing import Any
+
+from lean_value import LeanValue
+from microgpt import Model, adam_step, forward, load_documents, make_model
+
+import engine
+
+ENGINES: dict[str, type] = {"lean": LeanValue, "glassgrad": engine.Value}
+PHASES = ("forward", "backward", "adam")
+
+
+def timed_steps(model: Model, docs: list[list[int]], first: int, count: int,
+                num_steps: int) -> tuple[dict[str, float], list[float]]:
+    """Run training steps ``first .. first+count-1``; CPU seconds per phase
+    (summed over the steps) and the losses."""
+    spent = dict.fromkeys(PHASES, 0.0)
+    losses = []
+    clock = time.process_time
+    for step in range(first, first + count):
+        t0 = clock()
+        loss = forward(model, docs[step % len(docs)])
+        t1 = clock()
+        loss.backward()
+        t2 = clock()
+        adam_step(model, step, num_steps)
+        t3 = clock()
+        spent["forward"] += t1 - t0
+        spent["backward"] += t2 - t1
+        spent["adam"] += t3 - t2
+        losses.append(float(loss.data))
+    return spent, losses
+
+
+def count_nodes(root: Any) -> int:
+    """How many distinct nodes ``root``'s graph has (iterative)."""
+    seen = {id(root)}
+    stack = [root]
+    while stack:
+        for child in stack.pop()._children:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return len(seen)
+
+
+def bytes_per_node(value: type, docs: list[list[int]], vocab: int) -> tuple[float, int]:
+    """Traced allocations per node while building one document's loss, and the node count."""
+    model = make_model(value, vocab, seed=0)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    loss = forward(model, docs[0])
+    used = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    nodes = count_nodes(loss)
+    return used / nodes, nodes
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7, help="timed rounds per engine (>= 5)")
+    parser.add_argument("--steps", type=int, default=8, help="training steps per round")
+    args = parser.parse_args(argv)
+    docs, vocab = load_documents()
+    num_steps = (args.rounds + 1) * args.steps
+    models = {name: make_model(value, vocab, seed=0) for name, value in ENGINES.items()}
+    per_round: dict[str, dict[str, list[float]]] = {
+        name: {phase: [] for phase in (*PHASES, "total")} for name in ENGINES}
+    losses: dict[str, list[float]] = {name: [] for name in ENGINES}
+    print(f"microgpt workload, {vocab} tokens, {len(models['lean'].params):,} parameters; "
+          f"GC on, thresholds {gc.get_threshold()}; {args.rounds} timed rounds of "
+          f"{args.steps} steps (+1 warm-up round)", flush=True)
+    for r in range(args.rounds + 1):
+        order = list(ENGINES) if r % 2 == 0 else list(reversed(ENGINES))
+        for name in order:
+            gc.collect()
+            spent, got = timed_steps(models[name], docs, r * args.steps, args.steps, num_steps)
+            losses[name] += got
+            if r == 0:
+                continue  # warm-up
+            for phase, seconds in spent.items():
+                per_round[name][phase].append(seconds / args.steps)
+            per_round[name]["total"].append(sum(spent.values()) / args.steps)
+    medians = {name: {phase: 1e3 * statistics.median(t) for phase, t in figures.items()}
+               for name, figures in per_round.items()}
+    memory = {name: bytes_per_node(value, docs, vocab) for name, value in ENGINES.items()}
+    worst = max(abs(a - b) for a, b in zip(losses["lean"], losses["glassgrad"]))
+
+    print()
+    print("| CPU ms per step (median) | lean Value | glassgrad Value | ratio |")
+    print("|---|---:|---:|---:|")
+    for phase in (*PHASES, "total"):
+        lean, ours = medians["lean"][phase], medians["glassgrad"][phase]
+        print(f"| {phase} | {lean:.1f} | {ours:.1f} | {ours / lean:.2f}x |")
+    (lean_bytes, lean_nodes), (our_bytes, our_nodes) = memory["lean"], memory["glassgrad"]
+    print(f"| bytes per node (one loss graph) | {lean_bytes:.0f} ({lean_nodes:,} nodes) "
+          f"| {our_bytes:.0f} ({our_nodes:,} nodes) | {our_bytes / lean_bytes:.2f}x |")
+    print()
+    print(f"losses over {len(losses['lean'])} steps: largest |lean - glassgrad| = {worst:.2e} "
+          f"({'within' if worst <= 1e-12 else 'ABOVE'} 1e-12); target ratio <= 0.50x")
+
+
+if __name__ == "__main__":
+    main()
