@@ -15,7 +15,7 @@ from typing import Any
 
 from engine.collector import graph_done
 from engine.mode import enable_grad
-from engine.op import _bad_gradient, _derivative_error
+from engine.op import _bad_gradient, _derivative_error, _real_local
 from engine.value import Value
 
 __all__ = ["backward", "grad", "reverse_topological_order", "topological_order"]
@@ -151,6 +151,8 @@ def _accumulate(
                 local = op.local(i, xs, out)
             except Exception as error:
                 raise _derivative_error(error, node) from error
+            if type(local) is not float and not (symbolic and isinstance(local, Value)):
+                local = _real_local(local, node, i)
             total = _times(g, local)
             if child in grads:
                 total = grads[child] + total

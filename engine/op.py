@@ -215,7 +215,7 @@ def _compile(source: str, op: Op) -> Any:
     scope.update(op=op, forward=op.forward, Constant=Constant, Value=Value, fill=fill,
                  new=_new, as_operand=as_operand, get_state=STATE.get, checked=_checked,
                  named=_named, bad_gradient=_bad_gradient, derivative_error=_derivative_error,
-                 next_id=next_id)
+                 real_local=_real_local, next_id=next_id)
     if source.startswith("lambda"):
         return eval(source, scope)  # our own generated code
     exec(source, scope)
@@ -240,18 +240,19 @@ def _compile_push(op: Op) -> Callable[[Value, float], None]:
         lines.append(f"    if type(c{i}) is not Constant:")
         local = _derivative_source(i, t, xs)
         if t is None and op.derivatives[i] == 1.0:
-            update = f"c{i}._grad + g"
+            lines.append(f"        total = c{i}._grad + g")
         elif t is None and op.derivatives[i] == -1.0:
-            update = f"c{i}._grad - g"
+            lines.append(f"        total = c{i}._grad - g")
+        elif t is None:
+            lines.append(f"        total = c{i}._grad + g * {local}")
         else:
-            update = f"c{i}._grad + g * {local}"
-        if t is None:
-            lines.append(f"        total = {update}")
-        else:
-            lines += ["        try:", f"            total = {update}",
+            lines += ["        try:", f"            local = {local}",
                       "        except Exception as error:",
-                      "            raise derivative_error(error, node) from error"]
-        lines += ["        if type(total) is not float or total - total != 0.0:",
+                      "            raise derivative_error(error, node) from error",
+                      "        if type(local) is not float:",
+                      f"            local = real_local(local, node, {i})",
+                      f"        total = c{i}._grad + g * local"]
+        lines += ["        if total - total != 0.0:  # floats only reach here: check finiteness",
                   f"            total = bad_gradient(node, {i}, total)",
                   f"        c{i}._grad = total"]
     return _compile("\n".join(lines), op)
@@ -366,14 +367,34 @@ def _checked(result: Any, op: Op, xs: Sequence[float]) -> float:
 
 def _bad_gradient(node: Value, i: int, total: Any) -> float:
     """Raise for a gradient contribution that is not a finite float, naming the op."""
-    op = node._fn
-    assert op is not None
-    where = f"{op.name}({_operands([c._data for c in node._children])})"
+    where = _where(node)
     if isinstance(total, float):
         raise GradientOverflow(f"gradient through {where} overflowed to {total}")
     raise TypeError(
         f"{where}: derivative {i} gave {type(total).__name__} {short_repr(total)}, "
         "expected a real number")
+
+
+def _real_local(local: Any, node: Value, i: int) -> float:
+    """A local derivative that is not a float, as a float: any real number but a
+    bool is taken; anything else (complex, str, None, a ``Value``...) raises a
+    ``TypeError`` naming the op, its operands and what the derivative gave."""
+    if isinstance(local, numbers.Real) and not isinstance(local, bool):
+        try:
+            return float(local)
+        except OverflowError:
+            raise GradientOverflow(
+                f"{_where(node)}: derivative {i} gave {short_repr(local)}, "
+                "too large for a float") from None
+    raise TypeError(f"{_where(node)}: derivative {i} gave {type(local).__name__} "
+                    f"{short_repr(local)}, expected a real number")
+
+
+def _where(node: Value) -> str:
+    """``op(operands)`` for error messages about the node ``node``."""
+    op = node._fn
+    assert op is not None
+    return f"{op.name}({_operands([c._data for c in node._children])})"
 
 
 class GradientOverflow(OverflowError):
@@ -382,10 +403,7 @@ class GradientOverflow(OverflowError):
 
 def _derivative_error(error: BaseException, node: Value) -> BaseException:
     """``error`` from a derivative, re-made to name the op and its operands."""
-    op = node._fn
-    assert op is not None
-    operands = _operands([c._data for c in node._children])
-    return _same_kind(error, f"{op.name}({operands}): derivative failed: {error}")
+    return _same_kind(error, f"{_where(node)}: derivative failed: {error}")
 
 
 def _named(error: BaseException, op: Op, xs: Sequence[Any]) -> BaseException:
