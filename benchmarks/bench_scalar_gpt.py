@@ -1,7 +1,8 @@
 """Scalar-engine benchmark on the microgpt workload: glassgrad's ``Value``
 against the lean local-gradients reference ``LeanValue`` (issue 13, item 4).
 
-Run ``.venv/bin/python benchmarks/bench_scalar_gpt.py [--rounds R] [--steps K]``.
+Run ``./run bench`` or ``.venv/bin/python benchmarks/bench_scalar_gpt.py [--rounds R]
+[--steps K] [--quick]``.
 Both engines train the same GPT (``benchmarks/microgpt.py``, same seed) on the
 same documents, in one process: each round runs K training steps with one
 engine, then the same K steps with the other, alternating which goes first.
@@ -88,7 +89,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds per engine (>= 5)")
     parser.add_argument("--steps", type=int, default=8, help="training steps per round")
+    parser.add_argument("--quick", action="store_true", help="5 rounds of 2 steps: a smoke test")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.rounds, args.steps = 5, 2
     docs, vocab = load_documents()
     num_steps = (args.rounds + 1) * (args.steps + 1)
     models = {name: make_model(value, vocab, seed=0) for name, value in ENGINES.items()}

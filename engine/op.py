@@ -268,7 +268,7 @@ _INLINE_FORWARDS: dict[Any, str] = {
 call saved per node); any other forward is called."""
 
 
-def _compile_forward(op: Op, params: str, prologue: str = "") -> Any:
+def _compile_forward(op: Op, params: str, prologue: str = "") -> Callable[..., Value]:
     """A function of ``params`` applying ``op`` to ``Value`` nodes ``c0, c1, ...``
     (which ``prologue`` may make from the params): the forward on their data,
     checked to be a finite float, and the new node. Generated per op, with the
@@ -299,7 +299,7 @@ def _compile_forward(op: Op, params: str, prologue: str = "") -> Any:
     return _compile("\n".join(lines), op)
 
 
-def _compile_apply(op: Op, arity: int) -> Any:
+def _compile_apply(op: Op, arity: int) -> Callable[..., Value]:
     """``op`` on ``arity`` nodes: generated for the op's own arity, else a
     function that raises the usual arity error."""
     names = ", ".join(f"c{i}" for i in range(arity))
