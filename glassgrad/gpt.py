@@ -61,6 +61,7 @@ def add_command(commands: Any) -> None:
     engine.add_argument("--scalar", action="store_true",
                         help="train on the scalar Value graph instead (slow: about 0.4 s "
                              "per step)")
+    gpt.set_defaults(scalar=False)
     gpt.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

@@ -16,7 +16,7 @@ from nn.optim import Adam
 from nn.schedules import linear
 from nn.train import _progress_bar
 
-__all__ = ["train_gpt"]
+__all__ = ["scalar_trainer", "train_gpt"]
 
 
 def train_gpt(
@@ -59,7 +59,7 @@ def train_gpt(
     params = model.parameters()
     optimizer = Adam(params, lr=lr, betas=betas, eps=eps)
     compiled = CompiledGPT(model) if batched else None
-    train_step = compiled.trainer(optimizer) if compiled else _scalar_trainer(model, optimizer)
+    train_step = compiled.trainer(optimizer) if compiled else scalar_trainer(model, optimizer)
     schedule = linear(lr, 0.0, int(steps))
     history: dict[str, list[float]] = {"loss": []}
     bar = _progress_bar()(range(int(steps)), desc="training GPT", unit="step",
@@ -79,7 +79,7 @@ def train_gpt(
     return history
 
 
-def _scalar_trainer(model: GPT, optimizer: Adam) -> Callable[[Any], float]:
+def scalar_trainer(model: GPT, optimizer: Adam) -> Callable[[Any], float]:
     """A training step on the scalar graph: one document's loss (before the update),
     after one Adam step of every parameter."""
     def train_step(doc: Any) -> float:

@@ -26,6 +26,7 @@ def test_trains_saves_and_samples(capsys, tmp_path) -> None:
                            "--no-progress")
     assert status == 0, err
     assert "4 names sampled at temperature 0.5" in out and "ms per step" in out
+    assert "compiled numpy programs" in out  # the default
     assert f"log(27) = {math.log(27):.4f}" in out
     sampled = out.rsplit("temperature 0.5:\n", 1)[1].splitlines()
     assert len(sampled) == 4 and all(line.startswith("  ") for line in sampled)
@@ -33,6 +34,14 @@ def test_trains_saves_and_samples(capsys, tmp_path) -> None:
     assert isinstance(model, nn.GPT) and model.n_embd == 8 and model.block_size == 8
     assert [f"  {name}" for name in model.sample(4, 0.5, seed=42)] == sampled
     assert [p.name for p in tmp_path.iterdir()] == ["gpt.json"]  # no temporary left behind
+
+
+def test_scalar_trains_on_the_value_graph(capsys, tmp_path) -> None:
+    status, out, err = run(capsys, "gpt", "--steps", "2", "--samples", "1", "--n-embd", "4",
+                           "--n-head", "2", "--block-size", "4", "--scalar", "--no-progress",
+                           "--save", str(tmp_path / "gpt.json"))
+    assert status == 0, err
+    assert "scalar Value graph" in out
 
 
 def test_help_lists_the_options(capsys) -> None:
