@@ -13,7 +13,7 @@
    one numpy call. An affine group is cut into tiles, the nodes that read the same
    frontier (say, one position's ``W @ x``); tiles with the same matrix (the same
    weight matrix applied at several positions) run as ONE product over all their
-   frontiers side by side, whatever their biases.
+   frontiers side by side, whatever their biases (see :mod:`.tiles`).
 4. :func:`_shared_part`: plan the shared nodes the steps read the same way, as a
    program of its own run on a batch of one, whose inputs are the parameters (see
    :mod:`.shared`).
@@ -37,20 +37,11 @@ from engine import ops
 from engine.autograd import topological_order
 from engine.batch.shared import SharedPart
 from engine.batch.steps import Elementwise, Linear, Step
+from engine.batch.tiles import Terms, Tile, linear_parts, tiles_of
 from engine.op import Op
 from engine.value import Value
 
 __all__ = ["Plan", "make_plan"]
-
-_SPARSE = 4
-"""Tiles of affine nodes that no other tile shares a matrix with run as one dense
-product only if its matrix has at most this many entries per nonzero (plus a
-little); sparser ones run tile by tile."""
-
-Terms = dict[tuple[Value | None, int], float]
-"""An affine node as ``{(frontier node, shared source): factor}``: the sum of
-``factor * shared[source] * frontier``, where frontier ``None`` is the row of ones."""
-
 
 @dataclass
 class Plan:
@@ -349,116 +340,18 @@ def _steps(graph: _Graph, affine: dict[Value, Terms], kept: list[Value],
             steps.append(_elementwise_step(graph, nodes, rows, lanes_are_samples))
         else:
             steps += [_linear_step(graph, affine, part, rows, lanes_are_samples)
-                      for part in _linear_parts(_tiles(nodes, affine), affine)]
+                      for part in linear_parts(tiles_of(nodes, affine), affine)]
     return steps
 
 
-@dataclass
-class _Tile:
-    """Affine nodes linked by the frontier nodes they read: ``W @ frontier`` (plus
-    biases), say one position's ``W @ x`` or its residual ``W @ h + x``."""
-
-    nodes: list[Value]
-    columns: list[Value]
-    """The frontier, in the order of W's columns."""
-    key: Any = None
-    """Equal for tiles with the same ``W`` (same sources and factors in the same places)."""
-
-
-def _tiles(nodes: list[Value], affine: dict[Value, Terms]) -> list[_Tile]:
-    """``nodes`` cut into tiles (linked by the frontier nodes they read), each in a
-    canonical row and column order so that tiles computing the same matrix product
-    get the same key."""
-    return [_canonical_tile(members, affine) for members in _linked(nodes, affine)]
-
-
-def _linked(nodes: list[Value], affine: dict[Value, Terms]) -> list[list[Value]]:
-    """``nodes`` split into groups that read no frontier node of another group."""
-    readers: dict[Value | None, list[Value]] = defaultdict(list)
-    for node in nodes:
-        for x, _ in affine[node]:
-            if x is not None:
-                readers[x].append(node)
-    seen: set[Value] = set()
-    groups = []
-    for node in nodes:
-        if node in seen:
-            continue
-        seen.add(node)
-        group, todo = [], [node]
-        while todo:
-            m = todo.pop()
-            group.append(m)
-            for x, _ in affine[m]:
-                for other in readers.pop(x, ()):
-                    if other not in seen:
-                        seen.add(other)
-                        todo.append(other)
-        groups.append(group)
-    return groups
-
-
-def _canonical_tile(members: list[Value], affine: dict[Value, Terms]) -> _Tile:
-    """One tile, rows ordered by their (source, factor) terms and columns by where
-    they appear, so the key below describes ``W`` whatever the frontier nodes are."""
-    def weights(node: Value) -> list[tuple[int, float]]:
-        return sorted((s, f) for (x, s), f in affine[node].items() if x is not None)
-
-    members = sorted(members, key=weights)
-    profile: dict[Value, list[tuple[int, int, float]]] = defaultdict(list)
-    for r, node in enumerate(members):
-        for (x, s), f in sorted(affine[node].items(), key=lambda t: (t[0][1], t[1])):
-            if x is not None:
-                profile[x].append((r, s, f))
-    columns = sorted(profile, key=profile.__getitem__)
-    key = (len(members), tuple(tuple(profile[x]) for x in columns))
-    return _Tile(members, columns, key)
-
-
-def _dense_enough(nodes: list[Value], affine: dict[Value, Terms]) -> bool:
-    """Whether one dense matrix for ``nodes`` is not too sparse (see ``_SPARSE``)."""
-    columns = {x for n in nodes for x, _ in affine[n]}
-    nonzeros = sum(len(affine[n]) for n in nodes)
-    return len(nodes) * len(columns) <= _SPARSE * nonzeros + 64
-
-
-def _linear_parts(tiles: list[_Tile], affine: dict[Value, Terms]) -> list[list[_Tile]]:
-    """The tiles grouped into products: tiles with the same matrix as one product;
-    the others merged into one tile if its dense matrix is not too sparse, else tile
-    by tile, and a tile too sparse itself node by node (nodes with the same terms
-    again as one product: ``x_v - shift`` for every ``v``)."""
-    parts, alone = _stacked(tiles)
-    nodes = [n for tile in alone for n in tile.nodes]
-    if nodes and _dense_enough(nodes, affine):
-        merged = list(dict.fromkeys(x for tile in alone for x in tile.columns))
-        return [*parts, [_Tile(nodes, merged)]]
-    sparse = []
-    for tile in alone:
-        if _dense_enough(tile.nodes, affine):
-            parts.append([tile])
-        else:
-            sparse += tile.nodes
-    more, rest = _stacked([_canonical_tile([n], affine) for n in sparse])
-    return parts + more + [[tile] for tile in rest]
-
-
-def _stacked(tiles: list[_Tile]) -> tuple[list[list[_Tile]], list[_Tile]]:
-    """Tiles with the same key, in groups of two or more; and the tiles left alone."""
-    by_key: dict[Any, list[_Tile]] = defaultdict(list)
-    for tile in tiles:
-        by_key[tile.key].append(tile)
-    return ([same for same in by_key.values() if len(same) > 1],
-            [same[0] for same in by_key.values() if len(same) == 1])
-
-
-def _linear_step(graph: _Graph, affine: dict[Value, Terms], tiles: list[_Tile], rows: _Rows,
+def _linear_step(graph: _Graph, affine: dict[Value, Terms], tiles: list[Tile], rows: _Rows,
                  lanes_are_samples: bool) -> Linear:
     """One product for ``tiles`` (all with the same ``W`` when there are several):
     node ``r`` of tile ``t`` goes to row ``r * len(tiles) + t`` of the step's block,
     frontier column ``c`` of tile ``t`` is read from input ``c * len(tiles) + t``."""
     k = len(tiles)
     if k == 1:  # one tile: W's columns follow the frontier's rows
-        tiles = [_Tile(tiles[0].nodes, sorted(tiles[0].columns, key=rows.row_of.__getitem__))]
+        tiles = [Tile(tiles[0].nodes, sorted(tiles[0].columns, key=rows.row_of.__getitem__))]
     width = len(tiles[0].columns)
     biased = any(x is None for tile in tiles for n in tile.nodes for x, _ in affine[n])
     terms = []
