@@ -117,3 +117,13 @@ def test_a_vector_update_equals_per_value_steps(make) -> None:
         per_value.step()
         vector_rule.update(vector, grads)
     assert vector.tolist() == [p.data for p in values]  # exactly: float64 rounds alike
+
+
+def test_one_hot_tokens_must_fit_the_vocabulary() -> None:
+    model = small_gpt()
+    with pytest.raises(ValueError, match="one-hot vector needs 4 entries, got 2"):
+        model.wte([1.0, 0.0])
+    with pytest.raises(ValueError, match="one-hot token needs 4 entries, got 3"):
+        model.loss([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0]])
+    one_hot = [[float(i == t) for i in range(4)] for t in (3, 0, 1, 3)]
+    assert model.loss(one_hot).data == model.loss([3, 0, 1, 3]).data  # the same number
