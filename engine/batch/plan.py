@@ -9,7 +9,7 @@
    frontier rows with coefficients read from the shared values. Constant terms
    (biases) form one more column of the matrix (as if times a row of ones).
 3. :func:`_depths` then :func:`_steps`: give every remaining per-sample node a depth
-   (1 + the deepest of its arguments) and group nodes by (depth, op): each group is
+   (as late as its consumers allow) and group nodes by (depth, op): each group is
    one numpy call. An affine group is cut into tiles, the nodes that read the same
    frontier (say, one position's ``W @ x``); tiles with the same matrix (the same
    weight matrix applied at several positions) run as ONE product over all their
@@ -306,22 +306,39 @@ class _Rows:
 
 def _depths(graph: _Graph, affine: dict[Value, Terms], kept: list[Value],
             requested: Sequence[Value], rows: _Rows) -> dict[Value, int]:
-    """Every kept node's depth: 1 + the deepest of its per-sample arguments (its
-    frontier, for an affine tree). Shared values read per lane get rows."""
-    depth: dict[Value, int] = dict.fromkeys(graph.inputs, 0)
+    """Every kept node's depth, as late as it can run: one less than the earliest of
+    its consumers, the graph's longest chain for a node nobody reads. (As late,
+    rather than as early, as possible lines up the ends of chains of unequal
+    length: each position's softmax has a shift tree of its own depth, yet every
+    position's next layer runs in the same step.) Shared values read per lane get
+    rows."""
+    args = {node: _per_sample_args(graph, affine, node, rows) for node in kept}
+    earliest: dict[Value, int] = dict.fromkeys(graph.inputs, 0)
     for node in kept:
-        if node in affine:
-            args = [x for x, _ in affine[node] if x is not None]
-        else:
-            args = [c for c in node._children if c in graph.per_sample]
-            for c in node._children:
-                if c not in graph.per_sample:
-                    rows.materialize(c)
-        depth[node] = 1 + max((depth[a] for a in args), default=0)
+        earliest[node] = 1 + max((earliest[a] for a in args[node]), default=0)
     for node in requested:
         if node not in graph.per_sample:
             rows.materialize(node)
+    longest = max(earliest.values(), default=0)
+    depth: dict[Value, int] = {}
+    for node in reversed(kept):  # consumers first
+        mine = depth.setdefault(node, longest)
+        for a in args[node]:
+            if a in args and depth.get(a, longest) >= mine:
+                depth[a] = mine - 1
     return depth
+
+
+def _per_sample_args(graph: _Graph, affine: dict[Value, Terms], node: Value,
+                     rows: _Rows) -> list[Value]:
+    """The per-sample nodes ``node`` reads (its frontier, for an affine tree); its
+    other arguments, shared values, get rows."""
+    if node in affine:
+        return [x for x, _ in affine[node] if x is not None]
+    for c in node._children:
+        if c not in graph.per_sample:
+            rows.materialize(c)
+    return [c for c in node._children if c in graph.per_sample]
 
 
 def _steps(graph: _Graph, affine: dict[Value, Terms], kept: list[Value],
