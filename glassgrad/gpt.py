@@ -57,10 +57,9 @@ def add_command(commands: Any) -> None:
     engine = gpt.add_mutually_exclusive_group()
     engine.add_argument("--batched", dest="scalar", action="store_false",
                         help="train with compiled numpy programs, one per name length "
-                             "(the default: the same losses, about 100x faster)")
+                             "(the default: the same losses, tens of times faster)")
     engine.add_argument("--scalar", action="store_true",
-                        help="train on the scalar Value graph instead (slow: about 0.4 s "
-                             "per step)")
+                        help="train on the scalar Value graph instead (much slower)")
     gpt.set_defaults(scalar=False)
     gpt.add_argument("--no-progress", action="store_true", help="no progress bar")
 

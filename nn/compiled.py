@@ -55,10 +55,11 @@ class CompiledGPT:
     """``model`` as compiled programs, one per document length, sharing one vector
     of parameter values.
 
-    ``values`` holds the parameters (in ``model.parameters()`` order); the programs
-    read it instead of each ``Value``'s ``.data``. Step it in place (for example
-    with ``optimizer.update(compiled.values, result.grads)``), then
-    :meth:`write_back` puts it into the model's ``Value`` nodes.
+    ``values`` holds the parameters (in ``model.parameters()`` order, as they were
+    when it was made); the programs read it instead of each ``Value``'s ``.data``.
+    Step it in place (for example with ``optimizer.update(compiled.values,
+    result.grads)``), then :meth:`write_back` puts it into the model's ``Value``
+    nodes.
     """
 
     def __init__(self, model: GPT) -> None:
