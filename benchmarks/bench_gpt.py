@@ -37,6 +37,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from lean_value import LeanValue
@@ -45,7 +46,7 @@ from microgpt import load_documents, make_model, train_step
 import nn
 from engine.collector import pace_collector
 from nn.compiled import CompiledGPT
-from nn.gpt_training import scalar_trainer
+from nn.gpt_training import scalar_train_step
 from nn.schedules import linear
 
 SEED = 42
@@ -90,8 +91,8 @@ class Glassgrad(Engine):
         self.optimizer = nn.Adam(self.model.parameters(), lr=LR, betas=BETAS, eps=EPS)
         self.compiled = CompiledGPT(self.model) if compiled else None
         self.train: Callable[[Any], float] = (
-            self.compiled.trainer(self.optimizer) if self.compiled
-            else scalar_trainer(self.model, self.optimizer))
+            partial(self.compiled.train_step, self.optimizer) if self.compiled
+            else partial(scalar_train_step, self.model, self.optimizer))
 
     def prepare(self, k: int) -> float:
         if self.compiled is None:

@@ -23,7 +23,7 @@ True
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -122,13 +122,10 @@ class CompiledGPT:
         for p, x in zip(self.params, self.values.tolist()):
             p.data = x
 
-    def trainer(self, optimizer: Optimizer) -> Callable[[Any], float]:
-        """A training step for one document: its loss (before the update), after one
+    def train_step(self, optimizer: Optimizer, doc: Any) -> float:
+        """One training step on ``doc``: its loss (before the update), after one
         ``optimizer.update`` of the parameter vector."""
-        def train_step(doc: Any) -> float:
-            result = self.run([doc])
-            assert result.grads is not None
-            optimizer.update(self.values, result.grads)
-            return result.loss
-
-        return train_step
+        result = self.run([doc])
+        assert result.grads is not None
+        optimizer.update(self.values, result.grads)
+        return result.loss

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numbers
 import random
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 from nn.compiled import CompiledGPT
@@ -16,7 +17,7 @@ from nn.optim import Adam
 from nn.schedules import linear
 from nn.train import _progress_bar
 
-__all__ = ["scalar_trainer", "train_gpt"]
+__all__ = ["scalar_train_step", "train_gpt"]
 
 
 def train_gpt(
@@ -59,7 +60,8 @@ def train_gpt(
     params = model.parameters()
     optimizer = Adam(params, lr=lr, betas=betas, eps=eps)
     compiled = CompiledGPT(model) if batched else None
-    train_step = compiled.trainer(optimizer) if compiled else scalar_trainer(model, optimizer)
+    train_step = (partial(compiled.train_step, optimizer) if compiled
+                  else partial(scalar_train_step, model, optimizer))
     schedule = linear(lr, 0.0, int(steps))
     history: dict[str, list[float]] = {"loss": []}
     bar = _progress_bar()(range(int(steps)), desc="training GPT", unit="step",
@@ -79,15 +81,12 @@ def train_gpt(
     return history
 
 
-def scalar_trainer(model: GPT, optimizer: Adam) -> Callable[[Any], float]:
-    """A training step on the scalar graph: one document's loss (before the update),
+def scalar_train_step(model: GPT, optimizer: Adam, doc: Any) -> float:
+    """One training step on the scalar graph: ``doc``'s loss (before the update),
     after one Adam step of every parameter."""
-    def train_step(doc: Any) -> float:
-        loss = model.loss(doc)
-        for p in optimizer.params:
-            p.grad = 0.0
-        loss.backward()
-        optimizer.step()
-        return loss.data
-
-    return train_step
+    loss = model.loss(doc)
+    for p in optimizer.params:
+        p.grad = 0.0
+    loss.backward()
+    optimizer.step()
+    return loss.data
