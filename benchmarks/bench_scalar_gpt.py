@@ -23,8 +23,8 @@ import gc
 import statistics
 import time
 import tracemalloc
-from typing import Any
 
+from _graphs import count_nodes
 from lean_value import LeanValue
 from microgpt import Model, adam_step, forward, load_documents, make_model, train_step
 
@@ -57,18 +57,6 @@ def run_turn(model: Model, docs: list[list[int]], first: int, count: int,
         spent["adam"] += t3 - t2
         losses.append(float(loss.data))
     return spent, losses
-
-
-def count_nodes(root: Any) -> int:
-    """How many distinct nodes ``root``'s graph has (iterative)."""
-    seen = {id(root)}
-    stack = [root]
-    while stack:
-        for child in stack.pop()._children:
-            if id(child) not in seen:
-                seen.add(id(child))
-                stack.append(child)
-    return len(seen)
 
 
 def bytes_per_node(value: type, docs: list[list[int]], vocab: int) -> tuple[float, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,21 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
 from lean_value import LeanValue
 from microgpt import adam_step, forward, load_documents, make_model
+from test_micrograd_compat import README_EXAMPLE
 
 
 def test_lean_value_gives_micrograds_readme_numbers() -> None:
-    a, b = LeanValue(-4.0), LeanValue(2.0)
-    c = a + b
-    d = a * b + b**3
-    c += c + 1
-    c += 1 + c + (-a)
-    d += d * 2 + (b + a).relu()
-    d += 3 * d + (b - a).relu()
-    e = c - d
-    f = e**2
-    g = f / 2.0
-    g += 10.0 / f
-    g.backward()
+    namespace: dict[str, Any] = {}
+    exec(README_EXAMPLE.replace("from micrograd.engine import Value",
+                                "from lean_value import LeanValue as Value"), namespace)
+    g, a, b = namespace["g"], namespace["a"], namespace["b"]
     assert (round(g.data, 4), round(a.grad, 4), round(b.grad, 4)) == (24.7041, 138.8338, 645.5773)
 
 
