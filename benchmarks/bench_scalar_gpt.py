@@ -23,8 +23,8 @@ import gc
 import statistics
 import time
 import tracemalloc
-from typing import Any
 
+from _graphs import count_nodes
 from lean_value import LeanValue
 from microgpt import Model, adam_step, forward, load_documents, make_model, train_step
 
@@ -59,18 +59,6 @@ def run_turn(model: Model, docs: list[list[int]], first: int, count: int,
     return spent, losses
 
 
-def count_nodes(root: Any) -> int:
-    """How many distinct nodes ``root``'s graph has (iterative)."""
-    seen = {id(root)}
-    stack = [root]
-    while stack:
-        for child in stack.pop()._children:
-            if id(child) not in seen:
-                seen.add(id(child))
-                stack.append(child)
-    return len(seen)
-
-
 def bytes_per_node(value: type, docs: list[list[int]], vocab: int) -> tuple[float, int]:
     """Traced allocations per node while building one document's loss, and the node count."""
     model = make_model(value, vocab, seed=0)
@@ -84,39 +72,65 @@ def bytes_per_node(value: type, docs: list[list[int]], vocab: int) -> tuple[floa
     return used / nodes, nodes
 
 
+Timings = dict[str, dict[str, float]]
+"""Per engine, per phase (and "total"): median CPU milliseconds per step."""
+
+
+def time_engines(models: dict[str, Model], docs: list[list[int]], rounds: int, steps: int,
+                 num_steps: int) -> tuple[Timings, dict[str, list[float]]]:
+    """Alternate the engines' turns for a warm-up round and ``rounds`` timed rounds;
+    the medians and every step's loss per engine."""
+    per_round: dict[str, dict[str, list[float]]] = {
+        name: {phase: [] for phase in (*PHASES, "total")} for name in models}
+    losses: dict[str, list[float]] = {name: [] for name in models}
+    for r in range(rounds + 1):
+        order = list(models) if r % 2 == 0 else list(reversed(models))
+        for name in order:
+            pace_collector(name == "glassgrad")  # the lean engine runs with the thresholds as set
+            gc.collect()
+            spent, got = run_turn(models[name], docs, r * (steps + 1), steps, num_steps)
+            losses[name] += got
+            if r == 0:
+                continue  # warm-up
+            for phase, seconds in spent.items():
+                per_round[name][phase].append(seconds / steps)
+            per_round[name]["total"].append(sum(spent.values()) / steps)
+    pace_collector(True)
+    medians = {name: {phase: 1e3 * statistics.median(t) for phase, t in figures.items()}
+               for name, figures in per_round.items()}
+    return medians, losses
+
+
+def more_losses(models: dict[str, Model], docs: list[list[int]], first: int, count: int,
+                num_steps: int) -> dict[str, list[float]]:
+    """Train every engine ``count`` more steps from step ``first`` (untimed); their losses."""
+    return {name: [train_step(model, docs[step % len(docs)], step, num_steps)
+                   for step in range(first, first + count)]
+            for name, model in models.items()}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the comparison."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds per engine (>= 5)")
     parser.add_argument("--steps", type=int, default=8, help="training steps per round")
+    parser.add_argument("--extra-steps", type=int, default=0,
+                        help="untimed steps after the timing, for the loss agreement")
     parser.add_argument("--quick", action="store_true", help="5 rounds of 2 steps: a smoke test")
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.steps = 5, 2
     docs, vocab = load_documents()
-    num_steps = (args.rounds + 1) * (args.steps + 1)
+    timed = (args.rounds + 1) * (args.steps + 1)
+    num_steps = timed + args.extra_steps
     models = {name: make_model(value, vocab, seed=0) for name, value in ENGINES.items()}
-    per_round: dict[str, dict[str, list[float]]] = {
-        name: {phase: [] for phase in (*PHASES, "total")} for name in ENGINES}
-    losses: dict[str, list[float]] = {name: [] for name in ENGINES}
     print(f"engine: {engine.__file__}")
     print(f"microgpt workload, {vocab} tokens, {len(models['lean'].params):,} parameters; "
           f"GC on, thresholds {gc.get_threshold()}; {args.rounds} timed rounds of "
           f"{args.steps} timed steps (+1 untimed step per turn, +1 warm-up round)", flush=True)
-    for r in range(args.rounds + 1):
-        order = list(ENGINES) if r % 2 == 0 else list(reversed(ENGINES))
-        for name in order:
-            pace_collector(name == "glassgrad")  # the lean engine runs with the thresholds as set
-            gc.collect()
-            spent, got = run_turn(models[name], docs, r * (args.steps + 1), args.steps, num_steps)
-            losses[name] += got
-            if r == 0:
-                continue  # warm-up
-            for phase, seconds in spent.items():
-                per_round[name][phase].append(seconds / args.steps)
-            per_round[name]["total"].append(sum(spent.values()) / args.steps)
-    medians = {name: {phase: 1e3 * statistics.median(t) for phase, t in figures.items()}
-               for name, figures in per_round.items()}
+    medians, losses = time_engines(models, docs, args.rounds, args.steps, num_steps)
+    for name, more in more_losses(models, docs, timed, args.extra_steps, num_steps).items():
+        losses[name] += more
     memory = {name: bytes_per_node(value, docs, vocab) for name, value in ENGINES.items()}
     worst = max(abs(a - b) for a, b in zip(losses["lean"], losses["glassgrad"]))
 

@@ -38,6 +38,11 @@ class LeanValue:
         self._children = children
         self._local_grads = local_grads
 
+    @property
+    def _prev(self) -> set[LeanValue]:
+        """The children as a set, as in micrograd (for counting nodes; unused here)."""
+        return set(self._children)
+
     def __add__(self, other: Any) -> LeanValue:
         other = other if isinstance(other, LeanValue) else LeanValue(other)
         return LeanValue(self.data + other.data, (self, other), (1, 1))

@@ -110,6 +110,7 @@ def grad(
             grads = _accumulate(order, needed, output, symbolic=True)
     else:
         grads = _accumulate(order, needed, output, symbolic=False)
+    graph_done(len(order))
     results = []
     for x in inputs:
         g = grads.get(x, 0.0)

@@ -9,10 +9,11 @@ microgpt workload, three quarters of the forward pass.
 
 The policy, applied by ``backward()`` and ``grad()``:
 
-* After a graph of ``n`` nodes is back-propagated, ``threshold0`` is raised to
-  ``4 * n`` (about twice the objects such a graph holds) if that is more than
-  the user's own setting. Graphs of that size are then built and freed between
-  two collections; ``threshold1`` and ``threshold2`` are left alone.
+* After a graph of ``n`` computed nodes is back-propagated, ``threshold0`` is
+  raised to ``4 * n`` (about twice the objects such a graph holds) if that is
+  more than the user's own setting and than the current raise (so it follows
+  the largest graph). Graphs of that size are then built and freed between two
+  collections; ``threshold1`` and ``threshold2`` are left alone.
 * Cycles are still collected: garbage that refcounting cannot free (the
   user's cycles) counts towards the raised threshold like anything else, so a
   collection runs after at most about twice the graph's worth of it.

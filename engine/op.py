@@ -235,6 +235,7 @@ def _compile_push(op: Op) -> Callable[[Value, float], None]:
              f"    {', '.join(f'c{i}' for i in range(n))}, = node._children"]
     if any(t is not None for t in op.takes_output):
         lines += [f"    x{i} = c{i}._data" for i in range(n)]
+    if any(op.takes_output):
         lines.append("    out = node._data")
     for i, t in enumerate(op.takes_output):
         lines.append(f"    if type(c{i}) is not Constant:")
@@ -278,15 +279,19 @@ def _compile_forward(op: Op, params: str, prologue: str = "") -> Callable[..., V
     names = ", ".join(f"c{i}" for i in range(n))
     xs = ", ".join(f"x{i}" for i in range(n))
     constant = " and ".join(f"type(c{i}) is Constant" for i in range(n))
-    call = _INLINE_FORWARDS.get(op.forward, f"forward({xs})") if n <= 2 else f"forward({xs})"
+    inline = _INLINE_FORWARDS.get(op.forward) if n <= 2 else None
+    # an operator on floats gives a float: only its finiteness needs checking
+    bad = "result - result != 0.0"
+    if not inline:
+        bad = f"type(result) is not float or {bad}"
     build = node_source("node", "result", f"({names},)", "op", "''", "scope")
     lines = [f"def generated({params}):", *prologue.splitlines(),
              *[f"    x{i} = c{i}._data" for i in range(n)],
              "    try:",
-             f"        result = {call}",
+             f"        result = {inline or f'forward({xs})'}",
              "    except Exception as error:",
              f"        raise named(error, op, ({xs},)) from error",
-             "    if type(result) is not float or result - result != 0.0:",
+             f"    if {bad}:",
              f"        result = checked(result, op, ({xs},))",
              "    recording, scope = get_state()",
              f"    if {constant}:",
