@@ -100,6 +100,9 @@ class CompiledGPT:
         ids = [self.model.document(doc) for doc in docs]
         if not ids:
             raise ValueError("CompiledGPT: expected at least one document")
+        if any(isinstance(t, (list, tuple)) for doc in ids for t in doc):
+            raise TypeError("CompiledGPT: documents are texts or token id lists, "
+                            "not one-hot vectors (the programs make those)")
         n = min(self.model.block_size, len(ids[0]) - 1)
         lengths = {min(self.model.block_size, len(d) - 1) for d in ids}
         if len(lengths) > 1:
@@ -125,6 +128,9 @@ class CompiledGPT:
     def train_step(self, optimizer: Optimizer, doc: Any) -> float:
         """One training step on ``doc``: its loss (before the update), after one
         ``optimizer.update`` of the parameter vector."""
+        if len(optimizer.params) != len(self.values):
+            raise ValueError(f"CompiledGPT.train_step: the optimizer has "
+                             f"{len(optimizer.params)} parameters, the model {len(self.values)}")
         result = self.run([doc])
         assert result.grads is not None
         optimizer.update(self.values, result.grads)

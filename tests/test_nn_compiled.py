@@ -97,6 +97,10 @@ def test_documents_of_a_batch_must_share_a_length() -> None:
         compiled.run([])
     with pytest.raises(TypeError, match=r"nn\.GPT"):
         CompiledGPT(nn.MLP(2, [1]))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not one-hot vectors"):
+        compiled.run([[[0.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0]]])
+    with pytest.raises(ValueError, match="the optimizer has 1 parameters, the model"):
+        compiled.train_step(nn.Adam([Value(0.0)]), "ab")
 
 
 @pytest.mark.parametrize("make", [
