@@ -8,6 +8,8 @@ from __future__ import annotations
 import random
 
 from batch_reference import assert_batched_equals_scalar
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import Value, ops
 from engine.batch import compile_batch
@@ -64,6 +66,35 @@ def test_one_weight_matrix_at_several_positions_is_one_product():
         products = [s for s in program._plan.steps if isinstance(s, Linear)]
         assert [p.tiles for p in products] == [POSITIONS, 1]  # W @ x at 5 positions; the sum
         assert_batched_equals_scalar(build, batch, params, 2)
+
+
+@given(st.integers(1, 5), st.integers(1, 4), st.integers(1, 3), st.integers(0, 3),
+       st.booleans(), st.integers(0, 2**16))
+@settings(max_examples=40)
+def test_one_matrix_over_overlapping_windows_equals_the_scalar_engine(
+        positions, n_in, n_out, overlap, per_position_bias, seed):
+    """W applied to windows of the inputs that overlap (window t starts ``n_in -
+    overlap`` after window t - 1, so neighbouring products read the same nodes), with
+    a shared or per-position bias: stacked products whose inputs repeat."""
+    overlap = min(overlap, n_in - 1)
+    stride = n_in - overlap
+    size = stride * (positions - 1) + n_in
+    rng = random.Random(seed)
+    n_bias = positions * n_out if per_position_bias else n_out
+    params = [rng.uniform(-1, 1) for _ in range(n_out * n_in + n_bias)]
+    batch = [[rng.uniform(-1, 1) for _ in range(size)] for _ in range(2)]
+
+    def build(xs, ps):
+        outs = []
+        for t in range(positions):
+            window = xs[t * stride:t * stride + n_in]
+            for r in range(n_out):
+                bias = ps[n_out * n_in + (t * n_out + r if per_position_bias else r)]
+                outs.append(_sum([w * x for w, x in zip(ps[r * n_in:(r + 1) * n_in], window)])
+                            + bias)
+        return _sum([y.tanh() for y in outs]), outs[:1]
+
+    assert_batched_equals_scalar(build, batch, params, 1)
 
 
 def test_equal_constants_written_at_each_position_read_as_one_weight():
