@@ -100,12 +100,14 @@ class SGD(Optimizer):
     def update(self, values: np.ndarray, grads: np.ndarray) -> None:
         """One SGD update of the parameter vector ``values``, in place."""
         g = grads + self.weight_decay * values if self.weight_decay != 0.0 else grads
-        mu = self.momentum
+        mu, buffer = self.momentum, self.buffer
         if mu != 0.0:
-            first = self.steps == 0
-            self.buffer = g if first else mu * self.buffer + (1.0 - self.dampening) * g
-            g = g + mu * self.buffer if self.nesterov else self.buffer
-        values -= self.lr * g
+            buffer = g if self.steps == 0 else mu * buffer + (1.0 - self.dampening) * g
+            g = g + mu * buffer if self.nesterov else buffer
+        new = values - self.lr * g
+        # everything is computed: now change the state and the values
+        self.buffer = buffer
+        values[:] = new
         self.steps += 1
 
 
@@ -139,10 +141,13 @@ class Adam(Optimizer):
     def update(self, values: np.ndarray, grads: np.ndarray) -> None:
         """One Adam update of the parameter vector ``values``, in place."""
         b1, b2 = self.betas
-        self.steps += 1
+        t = self.steps + 1
         g = grads + self.weight_decay * values if self.weight_decay else grads
-        self.m = b1 * self.m + (1.0 - b1) * g
-        self.v = b2 * self.v + (1.0 - b2) * g * g
-        m_hat = self.m / (1.0 - b1 ** self.steps)
-        v_hat = self.v / (1.0 - b2 ** self.steps)
-        values -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        m = b1 * self.m + (1.0 - b1) * g
+        v = b2 * self.v + (1.0 - b2) * g * g
+        m_hat = m / (1.0 - b1 ** t)
+        v_hat = v / (1.0 - b2 ** t)
+        new = values - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        # everything is computed: now change the state and the values
+        self.m, self.v, self.steps = m, v, t
+        values[:] = new
