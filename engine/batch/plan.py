@@ -231,7 +231,9 @@ def _fuse_affine_trees(graph: _Graph, requested: set[Value]) -> dict[Value, Term
     """Phase 2: every affine node that is not absorbed, as its terms; consumers
     first, so a tree is fused from its root (records ``graph.absorbed``). A node is
     absorbed when it is affine and feeds only one node (and was not requested)."""
-    absorbable = {n for n in graph.linear if graph.fanout[n] == 1 and n not in requested}
+    fanout = graph.fanout
+    absorbable = {n for n in graph.linear if fanout[n] == 1}
+    absorbable.difference_update(requested)
     affine: dict[Value, Terms] = {}
     for node in reversed(graph.computed):
         if node in graph.linear and node not in graph.absorbed:
@@ -261,7 +263,12 @@ def _affine_terms(graph: _Graph, root: Value, absorbable: set[Value]) -> Terms:
         for child, d in zip(m._children, slopes):
             if child in absorbable:
                 absorb(child)
-                push((child, factor * d))
+                if child._fn in slopes_of:
+                    push((child, factor * d))
+                else:  # mul by a shared value: its term, without a trip on the stack
+                    a, b = child._children
+                    x, w = (a, b) if a in per_sample else (b, a)
+                    terms[x, s_index[w]] += factor * d
             elif child in per_sample:
                 terms[child, one] += factor * d
             else:
@@ -315,7 +322,7 @@ def _depths(graph: _Graph, affine: dict[Value, Terms], kept: list[Value],
     args = {node: _per_sample_args(graph, affine, node, rows) for node in kept}
     earliest: dict[Value, int] = dict.fromkeys(graph.inputs, 0)
     for node in kept:
-        earliest[node] = 1 + max((earliest[a] for a in args[node]), default=0)
+        earliest[node] = 1 + max(map(earliest.__getitem__, args[node]), default=0)
     for node in requested:
         if node not in graph.per_sample:
             rows.materialize(node)
@@ -344,14 +351,14 @@ def _per_sample_args(graph: _Graph, affine: dict[Value, Terms], node: Value,
 def _steps(graph: _Graph, affine: dict[Value, Terms], kept: list[Value],
            depth: dict[Value, int], rows: _Rows, lanes_are_samples: bool) -> list[Step]:
     """The numpy steps: the kept nodes grouped by (depth, op), in depth order."""
-    def key(node: Value) -> tuple[int, int, str, tuple[bool, ...]]:
-        if node in affine:
-            return depth[node], 0, "", ()
-        wants = tuple(c in graph.depends_on_param for c in node._children)
-        return depth[node], 1, _made_by(node).name, wants
-
+    wanting = graph.depends_on_param
+    keys: dict[Value, tuple[int, int, str, tuple[bool, ...]]] = {
+        node: (depth[node], 0, "", ()) if node in affine else
+        (depth[node], 1, _made_by(node).name, tuple([c in wanting for c in node._children]))
+        for node in kept}
     steps: list[Step] = []
-    for (_, elementwise, _, _), group in groupby(sorted(kept, key=key), key=key):
+    for (_, elementwise, _, _), group in groupby(sorted(kept, key=keys.__getitem__),
+                                                 key=keys.__getitem__):
         nodes = list(group)
         if elementwise:
             steps.append(_elementwise_step(graph, nodes, rows, lanes_are_samples))

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from itertools import pairwise
 from typing import Union
 
 import numpy as np
@@ -37,7 +36,7 @@ _sum = np.add.reduce
 
 def index_of(rows: Sequence[int]) -> Index:
     """``rows`` as a slice when consecutive and ascending, else as an index array."""
-    if rows and all(b == a + 1 for a, b in pairwise(rows)):
+    if rows and list(rows) == list(range(rows[0], rows[0] + len(rows))):
         return slice(rows[0], rows[-1] + 1)
     return np.array(rows, dtype=np.intp)
 
