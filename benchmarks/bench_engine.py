@@ -30,6 +30,7 @@ from _graphs import (
 )
 
 import engine
+from engine.collector import pace_collector
 
 try:
     from micrograd.engine import Value as MicrogradValue
@@ -84,14 +85,19 @@ def alternate(runs: dict[str, Callable[[], float]], rounds: int) -> dict[str, fl
 
     Before each run an untimed ``gc.collect()`` clears what the previous run left
     (micrograd's graphs are cyclic garbage): each engine pays for the collector
-    only while it builds its own graph, as it would in a training loop."""
-    for run in runs.values():  # warm-up
+    only while it builds its own graph, as it would in a training loop.
+    micrograd runs with glassgrad's collector pacing off (``engine.collector``),
+    so with the thresholds as set."""
+    for name, run in runs.items():  # warm-up
+        pace_collector(name == "glassgrad")
         run()
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
+            pace_collector(name == "glassgrad")
             gc.collect()
             times[name].append(run())
+    pace_collector(True)
     return {name: statistics.median(t) for name, t in times.items()}
 
 

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.checks import listed, short_repr
+from engine.collector import graph_done
 from engine.mode import enable_grad
-from engine.op import _bad_gradient, _derivative_error
+from engine.op import _bad_gradient, _derivative_error, _real_local
 from engine.value import Value
 
 __all__ = ["backward", "grad", "reverse_topological_order", "topological_order"]
@@ -56,15 +57,33 @@ def backward(root: Value) -> None:
 
     Nodes computed from others are reset first, so they hold this pass's
     gradient; leaves accumulate across passes, as in PyTorch."""
-    order = reverse_topological_order(root)
-    for node in order:
-        if node._children:
-            node._grad = 0.0
-    root._grad = 1.0 if root._children else root._grad + 1.0
+    if not root._children:
+        root._grad += 1.0
+        return
+    order = _computed_nodes(root)
+    order.sort(key=_creation, reverse=True)
+    root._grad = 1.0
     for node in order:
         op = node._fn
         if op is not None:
             op.push(node, node._grad)
+    graph_done(len(order))
+
+
+def _computed_nodes(root: Value) -> list[Value]:
+    """The computed nodes (those with inputs) that ``root`` depends on, itself
+    included, each with its ``.grad`` reset to 0.0. Leaves are skipped: backward
+    never pushes from them, and they are most of the repeated visits."""
+    root._grad = 0.0
+    seen = {root}
+    stack = [root]
+    while stack:
+        for child in stack.pop()._children:
+            if child._children and child not in seen:
+                child._grad = 0.0
+                seen.add(child)
+                stack.append(child)
+    return list(seen)
 
 
 def grad(
@@ -94,6 +113,7 @@ def grad(
             grads = _accumulate(order, needed, output, symbolic=True)
     else:
         grads = _accumulate(order, needed, output, symbolic=False)
+    graph_done(len(order))
     results = []
     for x in inputs:
         g = grads.get(x, 0.0)
@@ -135,6 +155,8 @@ def _accumulate(
                 local = op.local(i, xs, out)
             except Exception as error:
                 raise _derivative_error(error, node) from error
+            if type(local) is not float and not (symbolic and isinstance(local, Value)):
+                local = _real_local(local, node, i)
             total = _times(g, local)
             if child in grads:
                 total = grads[child] + total
