@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         without_gc, _ = time_engines(
             {name: make_model(value, vocab, seed=0) for name, value in ENGINES.items()},
-            docs, 3, 2, 8)
+            docs, 5, 2, 12)
     finally:
         gc.enable()
     memory = {name: bytes_per_node(value, docs, vocab) for name, value in ENGINES.items()}
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"| bytes per node (one loss graph) | {lean_bytes:.0f} ({lean_nodes:,} nodes) "
           f"| {our_bytes:.0f} ({our_nodes:,} nodes) | {our_bytes / lean_bytes:.2f}x |")
     lean, ours = without_gc["lean"]["total"], without_gc["glassgrad"]["total"]
-    print(f"| total with the collector off (gc.disable(), 3 rounds of 2 steps) | {lean:.1f} "
+    print(f"| total with the collector off (gc.disable(), 5 rounds of 2 steps) | {lean:.1f} "
           f"| {ours:.1f} | {ours / lean:.2f}x |")
     print()
     print(f"losses over {len(losses['lean'])} steps: largest |lean - glassgrad| = {worst:.2e} "
