@@ -17,9 +17,10 @@ The policy, applied by ``backward()`` and ``grad()``:
 * Cycles are still collected: garbage that refcounting cannot free (the
   user's cycles) counts towards the raised threshold like anything else, so a
   collection runs after at most about twice the graph's worth of it.
-* When a collection starts and fewer than ``n`` nodes were made since the
-  previous one (graphs are no longer being built), the user's thresholds are
-  put back exactly.
+* When a collection starts, and since the previous one no graph was
+  back-propagated and fewer than ``n`` nodes were made (graphs are no longer
+  being built), the user's thresholds are put back exactly. A ``gc.collect()``
+  between training steps therefore keeps the pacing.
 * Thresholds the user sets are respected: the engine only raises from them,
   notices when they change (they become the new base and are never
   overwritten by a restore), never touches a collector that is disabled
@@ -44,8 +45,9 @@ _lock = threading.RLock()  # re-entrant: a collection may start while it is held
 _enabled = True
 _base: tuple[int, ...] | None = None  # the user's thresholds while ours are set
 _ours: tuple[int, ...] | None = None  # the thresholds we set (None: not raised)
-_graph_nodes = 0  # nodes in the latest back-propagated graph
+_graph_nodes = 0  # nodes in the largest back-propagated graph while raised
 _mark = 0  # next_id() at the latest collection
+_backwards = 0  # backward passes since the latest collection
 
 
 def pace_collector(enabled: bool = True) -> None:
@@ -68,10 +70,11 @@ def collector_paced() -> bool:
 def graph_done(nodes: int) -> None:
     """Called by backward with the size of the graph just back-propagated:
     raise ``threshold0`` in proportion to it (see the module's policy)."""
-    global _base, _ours, _graph_nodes, _mark
+    global _base, _ours, _graph_nodes, _mark, _backwards
     if not _enabled or not gc.isenabled():
         return
     with _lock:
+        _backwards += 1
         current = gc.get_threshold()
         if current != _ours:  # not raised, or the user set new thresholds
             _base, _ours = current, None
@@ -92,7 +95,7 @@ def _on_collection(phase: str, info: dict[str, Any]) -> None:
     """A gc callback: at the start of a collection, put the user's thresholds
     back if graphs are no longer being built (or forget ours if the user
     changed them)."""
-    global _base, _ours, _mark
+    global _base, _ours, _mark, _backwards
     if phase != "start" or _ours is None:
         return
     with _lock:
@@ -100,9 +103,10 @@ def _on_collection(phase: str, info: dict[str, Any]) -> None:
             return
         made = next_id() - _mark
         _mark += made
+        backwards, _backwards = _backwards, 0
         if gc.get_threshold() != _ours:
             _base, _ours = None, None  # the user's own setting stays
-        elif made < _graph_nodes:
+        elif not backwards and made < _graph_nodes:
             _restore()
 
 

@@ -10,7 +10,8 @@ once; ``backward`` calls into :mod:`engine.autograd` when it runs.
 Import order (made explicit, no cycle at import time)::
 
     checks, mode  <-  value  <-  op  <-  ops (attaches Value's operators)
-                                  ^-----  autograd
+                        ^         ^-----  autograd
+                        +-- collector ---/
 """
 
 from __future__ import annotations

@@ -87,6 +87,8 @@ def test_the_users_thresholds_come_back_when_graphs_stop() -> None:
     params = [Value(0.01 * i) for i in range(2_000)]
     train_step(params)
     assert collector_paced()
+    gc.collect()  # right after a backward: training goes on, the pacing stays
+    assert collector_paced()
     for _ in range(3_000):  # other work, no graphs: plenty of allocations
         [Cycle() for _ in range(10)]
     assert not collector_paced()
