@@ -22,10 +22,10 @@ from engine.value import Value
 __all__ = ["backward", "grad", "reverse_topological_order", "topological_order"]
 
 
-def _reachable(roots: tuple[Value, ...]) -> set[Value]:
-    """Every node the ``roots`` depend on, themselves included (iterative)."""
-    seen = set(roots)
-    stack = list(roots)
+def _reachable(outputs: tuple[Value, ...]) -> set[Value]:
+    """Every node the ``outputs`` depend on, themselves included (iterative)."""
+    seen = set(outputs)
+    stack = list(outputs)
     while stack:
         for child in stack.pop()._children:
             if child not in seen:
@@ -37,32 +37,32 @@ def _reachable(roots: tuple[Value, ...]) -> set[Value]:
 _creation = operator.attrgetter("_id")
 
 
-def topological_order(root: Value, *more_roots: Value) -> list[Value]:
-    """Every node ``root`` (and any ``more_roots``) depends on, inputs before
-    the nodes made from them; a single ``root`` comes last.
+def topological_order(output: Value, *more_outputs: Value) -> list[Value]:
+    """Every node ``output`` (and any ``more_outputs``) depends on, children before
+    the nodes made from them; a single ``output`` comes last.
 
-    A node is always made after its inputs, so creation order is a
+    A node is always made after its children, so creation order is a
     topological order: no depth-first search (nor recursion) needed."""
-    return sorted(_reachable((root, *more_roots)), key=_creation)
+    return sorted(_reachable((output, *more_outputs)), key=_creation)
 
 
-def reverse_topological_order(root: Value, *more_roots: Value) -> list[Value]:
-    """Every node ``root`` (and any ``more_roots``) depends on, each before all
-    of its inputs; leaves last. This is the order backward visits nodes."""
-    return sorted(_reachable((root, *more_roots)), key=_creation, reverse=True)
+def reverse_topological_order(output: Value, *more_outputs: Value) -> list[Value]:
+    """Every node ``output`` (and any ``more_outputs``) depends on, each before all
+    of its children; leaves last. This is the order backward visits nodes."""
+    return sorted(_reachable((output, *more_outputs)), key=_creation, reverse=True)
 
 
-def backward(root: Value) -> None:
-    """Set ``.grad`` of every node under ``root`` to d(root)/d(node).
+def backward(output: Value) -> None:
+    """Set ``.grad`` of every node under ``output`` to d(output)/d(node).
 
     Nodes computed from others are reset first, so they hold this pass's
     gradient; leaves accumulate across passes, as in PyTorch."""
-    if not root._children:
-        root._grad += 1.0
+    if not output._children:
+        output._grad += 1.0
         return
-    order = _computed_nodes(root)
+    order = _computed_nodes(output)
     order.sort(key=_creation, reverse=True)
-    root._grad = 1.0
+    output._grad = 1.0
     for node in order:
         op = node._fn
         if op is not None:
@@ -70,13 +70,13 @@ def backward(root: Value) -> None:
     graph_done(len(order))
 
 
-def _computed_nodes(root: Value) -> list[Value]:
-    """The computed nodes (those with inputs) that ``root`` depends on, itself
+def _computed_nodes(output: Value) -> list[Value]:
+    """The computed nodes (those with children) that ``output`` depends on, itself
     included, each with its ``.grad`` reset to 0.0. Leaves are skipped: backward
     never pushes from them, and they are most of the repeated visits."""
-    root._grad = 0.0
-    seen = {root}
-    stack = [root]
+    output._grad = 0.0
+    seen = {output}
+    stack = [output]
     while stack:
         for child in stack.pop()._children:
             if child._children and child not in seen:

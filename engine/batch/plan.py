@@ -84,13 +84,13 @@ class Plan:
         return shared_grad
 
 
-def make_plan(roots: Sequence[Value], inputs: Sequence[Value], params: Sequence[Value],
+def make_plan(outputs: Sequence[Value], inputs: Sequence[Value], params: Sequence[Value],
               requested: Sequence[Value], lanes_are_samples: bool = True) -> Plan:
-    """Plan the batched replay of the graph under ``roots``: ``inputs`` vary from lane
+    """Plan the batched replay of the graph under ``outputs``: ``inputs`` vary from lane
     to lane, gradients flow to ``params``, and every ``requested`` node gets a row.
     ``lanes_are_samples`` is False for the shared part's own plan, whose errors then
     name no batch sample."""
-    graph = _classify(roots, inputs, params)
+    graph = _classify(outputs, inputs, params)
     affine = _fuse_affine_trees(graph, set(requested))
     kept = [n for n in graph.computed if n not in graph.absorbed]
     rows = _Rows(graph)
@@ -139,11 +139,11 @@ class _Graph:
         return len(self.shared_nodes)
 
 
-def _classify(roots: Sequence[Value], inputs: Sequence[Value],
+def _classify(outputs: Sequence[Value], inputs: Sequence[Value],
               params: Sequence[Value]) -> _Graph:
     """Phase 1: the nodes in topological order, which depend on a sample (and which
     on a parameter), and the vector of shared values."""
-    order = topological_order(*roots)
+    order = topological_order(*outputs)
     per_sample: set[Value] = set(inputs)
     depends_on_param: set[Value] = set(params)
     fanout: dict[Value, int] = defaultdict(int)

@@ -196,6 +196,6 @@ def compile_batch(loss: Value, inputs: Sequence[Value], params: Sequence[Value],
         if node in seen:
             raise ValueError(f"compile_batch: {node!r} is listed twice among inputs and params")
         seen.add(node)
-    roots = [loss, *groups["outputs"]]
-    plan = make_plan(roots, groups["inputs"], groups["params"], roots)
+    ends = [loss, *groups["outputs"]]
+    plan = make_plan(ends, groups["inputs"], groups["params"], ends)
     return BatchProgram(plan, loss, groups["inputs"], groups["params"], groups["outputs"])
