@@ -232,7 +232,7 @@ def _chain_groups(
     return result
 
 
-def _build(root: Value, order: list[Value], collapse: Collapse, merge: bool) -> View:
+def _build(output: Value, order: list[Value], collapse: Collapse, merge: bool) -> View:
     """Boxes for ``order``: one per node, or merged (scopes by ``collapse``,
     long chains) when ``merge``."""
     groups: list[tuple[tuple[object, ...], Group]] = []
@@ -275,10 +275,10 @@ def _build(root: Value, order: list[Value], collapse: Collapse, merge: bool) -> 
     return View(order, box_of, named, inputs, set(inputs), cut_off=cut_off)
 
 
-def _nearest(root: Value, limit: int) -> set[Value]:
-    """The ``limit`` nodes nearest ``root``, breadth first through inputs."""
-    kept = {root}
-    queue = deque([root])
+def _nearest(output: Value, limit: int) -> set[Value]:
+    """The ``limit`` nodes nearest ``output``, breadth first through inputs."""
+    kept = {output}
+    queue = deque([output])
     while queue:
         for child in queue.popleft().children:
             if child not in kept:
@@ -318,13 +318,13 @@ def _cut(
 
 
 def plan_view(
-    root: Value,
+    output: Value,
     collapse: Collapse = None,
     max_nodes: int = 40,
     max_depth: int | None = None,
     force: bool = False,
 ) -> View:
-    """Decide what to draw for the graph under ``root``.
+    """Decide what to draw for the graph under ``output``.
 
     A graph of more than ``max_nodes`` nodes is never drawn raw unless
     ``force``: it is merged (scopes by ``"neuron"``, then ``"layer"``; long
@@ -335,7 +335,7 @@ def plan_view(
     nodes nearest the output.
     """
     with _collector_paused():
-        return _plan(root, collapse, max_nodes, max_depth, force)
+        return _plan(output, collapse, max_nodes, max_depth, force)
 
 
 @contextmanager
@@ -353,29 +353,29 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _plan(
-    root: Value, collapse: Collapse, max_nodes: int, max_depth: int | None, force: bool
+    output: Value, collapse: Collapse, max_nodes: int, max_depth: int | None, force: bool
 ) -> View:
     """:func:`plan_view`'s work, with the collector paused."""
-    order = topological_order(root)
+    order = topological_order(output)
     total = len(order)
     over = total > max_nodes and not force
     if over and total > PLAN_LIMIT:
-        nearest = _nearest(root, PLAN_LIMIT)
+        nearest = _nearest(output, PLAN_LIMIT)
         order = [node for node in order if node in nearest]
     attempts: list[Collapse] = [collapse]
     if over and collapse is None:
         attempts = ["neuron", "layer"]
     used = attempts[0]
-    view = _build(root, order, used, merge=over or collapse is not None)
+    view = _build(output, order, used, merge=over or collapse is not None)
     for attempt in attempts[1:]:
         scoped = any(group.kind != "chain" for group in view.groups.values())
         if view.box_count <= max_nodes // 2 or not scoped:  # half the budget reads best
             break
         used = attempt
-        view = _build(root, order, used, merge=True)
+        view = _build(output, order, used, merge=True)
     budget = max_nodes if over and view.box_count > max_nodes else None
     if budget is not None or max_depth is not None:
-        _cut(view, view.box_of[root], budget, max_depth, total)
+        _cut(view, view.box_of[output], budget, max_depth, total)
     shown_groups = sum(1 for b in view.shown if b in view.groups)
     if shown_groups:
         how = f"depth {used}" if isinstance(used, int) else used

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine import Value, no_grad
-from viz.files import atomic_path
+from engine.files import atomic_path
 
 __all__ = ["plot_decision_boundary", "plot_history"]
 

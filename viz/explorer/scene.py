@@ -189,11 +189,11 @@ def _inset(painter: Painter, gid: str, title: str, placed: Placed,
     return [round(left, 1), round(top, 1), round(w, 1), round(h, 1)]
 
 
-def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str, Any]],
+def draw_scene(output: Value, view: View, order: list[Value], items: list[dict[str, Any]],
                rankdir: str, uid: str) -> Scene:
     """Lay out and draw the main view and every expandable group's inset."""
     index = {node: i for i, node in enumerate(order)}
-    root_i = index[root]
+    output_i = index[output]
     lines = {gid: _group_lines(g, index, items) for gid, g in view.groups.items()
              if gid in view.shown}
     widths = {gid: max(map(text_width, text)) for gid, text in lines.items()}
@@ -216,7 +216,7 @@ def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str
         inset = _inset_graph(view.groups[gid].members, index, items, stub_names)
         sources.append(dot_source(*inset, rankdir))
     main, *insets = lay_out(sources)
-    painter = Painter(items, root_i, uid)
+    painter = Painter(items, output_i, uid)
     painter.stub_names = stub_names
     _paint(painter, main, lines, groups, widths)
     svg = (f'<svg class="gg-svg" xmlns="{SVG_NS}" '
