@@ -30,7 +30,7 @@ from viz.layout import plan_view
 __all__ = ["BackpropSteps", "Frame", "backprop_steps", "backward_frames"]
 
 ACTIVE = "#f59e0b"  # the node passing its gradient on
-FILLED = "#dc2626"  # the input whose gradient was just filled in
+FILLED = "#dc2626"  # the child whose gradient was just filled in
 GIF_DPI = 72
 
 

@@ -258,7 +258,7 @@ def _ranks(view: View) -> int:
     ranks: dict[str, int] = {}
     for box in sorted(view.shown, key=_box_order):
         own = 2 if _has_op(view, box) else 1
-        ranks[box] = own + max((ranks.get(c, 0) for c in view.inputs[box]), default=0)
+        ranks[box] = own + max((ranks.get(c, 0) for c in view.child_boxes[box]), default=0)
     return max(ranks.values(), default=0)
 
 
@@ -278,8 +278,8 @@ def _edges_into(
     dot: GraphDrawing, view: View, box: str, highlight_edges: Collection[tuple[Value, Value]],
     connected: set[str], per_box: int,
 ) -> int:
-    """Draw at most ``per_box`` edges from ``box``'s shown inputs into it (or
-    into its op); return how many were left out. Inputs with
+    """Draw at most ``per_box`` edges from ``box``'s shown child boxes into it
+    (or into its op); return how many were left out. Child boxes with
     no edge drawn yet (not in ``connected``, which this updates) go first,
     so that no shown box is left floating."""
     if box in view.groups:

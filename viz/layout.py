@@ -12,7 +12,7 @@ Merging, when the graph is over budget (or ``collapse`` asks for it):
   such as ``p * p`` that feed only the chain.
 
 Cutting keeps the output and, breadth first, at most
-:data:`MAX_NEW_INPUTS` new inputs of each box, so the drawing shows the
+:data:`MAX_NEW_CHILDREN` new child boxes of each box, so the drawing shows the
 whole depth of a few samples rather than one wide layer of all of them.
 
 This module only decides; :mod:`viz.dot` turns the result into DOT.
@@ -31,7 +31,7 @@ from engine import Constant, Value, topological_order
 
 __all__ = [
     "FOLD_FROM",
-    "MAX_NEW_INPUTS",
+    "MAX_NEW_CHILDREN",
     "Collapse",
     "Group",
     "View",
@@ -48,8 +48,8 @@ Collapse = str | int | None
 FOLD_FROM = 4
 """A chain of at least this many ``+`` (or ``*``) nodes is drawn as one box."""
 
-MAX_NEW_INPUTS = 5
-"""When cutting, each box brings in at most this many of its hidden inputs."""
+MAX_NEW_CHILDREN = 5
+"""When cutting, each box brings in at most this many of its hidden child boxes."""
 
 PLAN_LIMIT = 100_000
 """A larger graph is planned from the nodes nearest the output only (breadth
@@ -114,11 +114,11 @@ class View:
     order: list[Value]
     box_of: dict[Value, str]
     groups: dict[str, Group]
-    inputs: dict[str, list[str]]  # box id -> its distinct input boxes
+    child_boxes: dict[str, list[str]]  # box id -> the boxes its members' children are in
     shown: set[str]
-    cut_off: set[str] = field(default_factory=set)  # boxes with inputs beyond PLAN_LIMIT
+    cut_off: set[str] = field(default_factory=set)  # boxes with children beyond PLAN_LIMIT
     hidden_count: int = 0
-    frontier: set[str] = field(default_factory=set)  # shown boxes with hidden inputs
+    frontier: set[str] = field(default_factory=set)  # shown boxes with hidden child boxes
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -137,7 +137,7 @@ def _natural(text: str) -> tuple[object, ...]:
 
 
 def _uses(order: list[Value]) -> dict[Value, int]:
-    """How many times each node is an input of another."""
+    """How many times each node is a child of another (``a + a`` counts twice)."""
     uses: dict[Value, int] = {}
     for node in order:
         for child in node.children:
@@ -261,22 +261,22 @@ def _build(output: Value, order: list[Value], collapse: Collapse, merge: bool) -
     for i, node in enumerate(order):
         if node not in box_of:
             box_of[node] = f"n{i}"
-    inputs: dict[str, list[str]] = {}
+    child_boxes: dict[str, list[str]] = {}
     cut_off: set[str] = set()
     for node in order:
         box = box_of[node]
-        known = inputs.setdefault(box, [])
+        known = child_boxes.setdefault(box, [])
         for child in node.children:
             source = box_of.get(child)
             if source is None:
                 cut_off.add(box)
             elif source != box and source not in known:
                 known.append(source)
-    return View(order, box_of, named, inputs, set(inputs), cut_off=cut_off)
+    return View(order, box_of, named, child_boxes, set(child_boxes), cut_off=cut_off)
 
 
 def _nearest(output: Value, limit: int) -> set[Value]:
-    """The ``limit`` nodes nearest ``output``, breadth first through inputs."""
+    """The ``limit`` nodes nearest ``output``, breadth first through children."""
     kept = {output}
     queue = deque([output])
     while queue:
@@ -290,21 +290,21 @@ def _nearest(output: Value, limit: int) -> set[Value]:
 
 
 def _cut(
-    view: View, root_box: str, max_boxes: int | None, max_depth: int | None, total: int
+    view: View, output_box: str, max_boxes: int | None, max_depth: int | None, total: int
 ) -> None:
-    """Keep the output's box and, breadth first, up to :data:`MAX_NEW_INPUTS`
-    new inputs of each kept box, within the budgets."""
-    depth = {root_box: 0}
-    queue = deque([root_box])
+    """Keep the output's box and, breadth first, up to :data:`MAX_NEW_CHILDREN`
+    new child boxes of each kept box, within the budgets."""
+    depth = {output_box: 0}
+    queue = deque([output_box])
     while queue:
         box = queue.popleft()
         if max_depth is not None and depth[box] >= max_depth:
             continue
         added = 0
-        for child in view.inputs[box]:
+        for child in view.child_boxes[box]:
             if child in depth:
                 continue
-            if max_boxes is not None and (len(depth) >= max_boxes or added >= MAX_NEW_INPUTS):
+            if max_boxes is not None and (len(depth) >= max_boxes or added >= MAX_NEW_CHILDREN):
                 break
             depth[child] = depth[box] + 1
             added += 1
@@ -313,7 +313,7 @@ def _cut(
         return
     view.shown = set(depth)
     view.frontier = {b for b in depth
-                     if b in view.cut_off or any(c not in depth for c in view.inputs[b])}
+                     if b in view.cut_off or any(c not in depth for c in view.child_boxes[b])}
     view.hidden_count = total - view.drawn_nodes()
 
 
@@ -393,7 +393,7 @@ def _plan(
         reasons += [f"max_depth={max_depth}"] if max_depth is not None else []
         view.notes.append(
             f"{view.hidden_count:,} of {total:,} nodes hidden ({', '.join(reasons)}; shown: "
-            f"the output and up to {MAX_NEW_INPUTS} inputs of each box, breadth first)"
+            f"the output and up to {MAX_NEW_CHILDREN} child boxes of each box, breadth first)"
         )
     return view
 

@@ -65,8 +65,8 @@ def _node(node: Value, kind: str, index: dict[Value, int], names: dict[Value, st
     if op is not None:
         item["op"] = op.name
         item["symbol"] = op.symbol
-        inputs = dict.fromkeys(c for c in node.children if type(c) is not Constant)
-        item["locals"] = [[index[c], _local(node, c)] for c in inputs]
+        children = dict.fromkeys(c for c in node.children if type(c) is not Constant)
+        item["locals"] = [[index[c], _local(node, c)] for c in children]
         item.update(_describe(node, names))
     return item
 
@@ -104,7 +104,7 @@ def _backward_steps(output: Value, index: dict[Value, int], names: dict[Value, s
 
 def _forward_steps(order: list[Value], index: dict[Value, int]) -> list[int]:
     """The order values are filled in: topological, each leaf just before its
-    first use (not every parameter first), so a formula follows its inputs."""
+    first use (not every parameter first), so a formula follows its arguments."""
     steps: list[int] = []
     shown: set[Value] = set()
     for node in order:

@@ -3,8 +3,8 @@
 The main view is ``draw_dot``'s grouping (:func:`viz.layout.plan_view`):
 single nodes as ``label | data | grad`` records with their op as a small
 ellipse, merged groups as one box each. Each group small enough to expand
-also gets a layout of its own members (inputs from outside shown as small
-stubs), drawn as an inset over the group's box and kept in an inert
+also gets a layout of its own members (children from outside shown as
+small stubs), drawn as an inset over the group's box and kept in an inert
 ``<template>`` until the group is first expanded: expanding moves nothing
 else, and no layout happens in the browser. All layouts run in one batch of
 renderer calls.
@@ -207,7 +207,7 @@ def draw_scene(output: Value, view: View, order: list[Value], items: list[dict[s
     main_rankdir = "LR" if rankdir == "auto" and groups else rankdir
     sources = [dot_source(*_main_graph(view, index, items, lines), main_rankdir)]
     expandable = [gid for gid in groups if groups[gid]["expandable"]]
-    stub_names = {}  # an outside input: its own name, or the group it comes out of
+    stub_names = {}  # an outside child: its own name, or the group it comes out of
     for i, node in enumerate(order):
         box = view.box_of[node]
         source = view.groups[box].title if box in view.groups else ""
