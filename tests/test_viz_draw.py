@@ -139,7 +139,7 @@ def test_large_graph_is_merged_per_call_and_cut_to_the_budget():
     assert boxes <= 40
     assert f"drawn: {boxes} boxes" in source  # the caption counts what is drawn
     titles = _titles(source)
-    # samples stay apart: one box per call of a layer; parameters shared in their own box
+    # samples stay apart: one box per call of a layer; the parameters (one set for all) in one box
     assert "layers.1 (call 1 of 9)" in titles and "layers.1 (call 2 of 9)" in titles
     assert "layers.1 parameters" in titles
     # a whole sample is drawn from input to loss, not only the boxes nearest the output
