@@ -5,6 +5,7 @@ from PIL import Image
 
 from engine import Value, topological_order
 from viz import BackpropSteps, GraphDrawing, backprop_steps
+from viz.backprop import backward_frames
 
 
 def _graph():
@@ -24,6 +25,20 @@ def test_frames_fill_in_the_same_gradients_as_backward():
         if node in final:
             assert final[node] == pytest.approx(node.grad, abs=1e-12)
     assert final[a] == pytest.approx(a.grad) and final[b] == pytest.approx(-4.0)
+
+
+def test_backward_frames_are_the_frames_backprop_steps_draws_for_any_size():
+    _a, _b, out = _graph()
+    assert backward_frames(out) == backprop_steps(out).frames
+    total = Value(0.0)
+    for i in range(300):  # past backprop_steps' drawing budget: frames still recorded
+        total = total + Value(float(i), label=f"x{i}") * 2
+    total.grad = 7.0
+    frames = backward_frames(total)
+    assert len(frames) == 1 + 2 * 300 + 300  # the output, two per sum, one per x * 2
+    assert frames[-1].grad == 2.0 and total.grad == 7.0  # .grad values restored
+    with pytest.raises(ValueError, match="max_nodes"):
+        backprop_steps(total)
 
 
 def test_frames_follow_reverse_topological_order_one_edge_each():
