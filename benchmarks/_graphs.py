@@ -64,10 +64,10 @@ def batch_loss(model: Model, xs: Sequence[Sequence[float]], ys: Sequence[float])
     return data_loss + 1e-4 * sum(p * p for p in parameters(model))
 
 
-def count_nodes(root: Any) -> int:
-    """Nodes ``root`` depends on (itself included), found through ``_prev``."""
-    seen = {id(root)}
-    stack = [root]
+def count_nodes(output: Any) -> int:
+    """Nodes ``output`` depends on (itself included), found through ``_prev``."""
+    seen = {id(output)}
+    stack = [output]
     while stack:
         for child in stack.pop()._prev:
             if id(child) not in seen:

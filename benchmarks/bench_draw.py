@@ -141,15 +141,15 @@ def run_case(spec: str) -> dict[str, Any]:
             return viz.draw_mlp(model)
     else:
         if kind == "dag":
-            root = random_dag(engine.Value, int(args[0]))
+            output = random_dag(engine.Value, int(args[0]))
         elif kind == "demo":
-            root = demo_loss(int(args[0]), args[1])
+            output = demo_loss(int(args[0]), args[1])
         else:
-            root = dense_graph(int(args[0]))
-        figures["nodes"] = len(engine.topological_order(root))
+            output = dense_graph(int(args[0]))
+        figures["nodes"] = len(engine.topological_order(output))
 
         def drawing() -> Any:
-            return viz.draw_dot(root, **options)
+            return viz.draw_dot(output, **options)
 
     for format, size in (("svg", _svg_size), ("png", _png_size)):
         seconds, picture = _timed(lambda format=format: drawing().pipe(format))

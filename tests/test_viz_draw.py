@@ -112,7 +112,7 @@ def test_gradient_colouring_is_signed_with_a_key():
 
 def test_bad_arguments_are_named():
     *_, out = _expression()
-    with pytest.raises(TypeError, match="draw_dot: root must be a Value"):
+    with pytest.raises(TypeError, match="draw_dot: output must be a Value"):
         draw_dot(3.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="rankdir"):
         draw_dot(out, rankdir="XY")
@@ -139,7 +139,7 @@ def test_large_graph_is_merged_per_call_and_cut_to_the_budget():
     assert boxes <= 40
     assert f"drawn: {boxes} boxes" in source  # the caption counts what is drawn
     titles = _titles(source)
-    # samples stay apart: one box per call of a layer; parameters shared in their own box
+    # samples stay apart: one box per call of a layer; the parameters (one set for all) in one box
     assert "layers.1 (call 1 of 9)" in titles and "layers.1 (call 2 of 9)" in titles
     assert "layers.1 parameters" in titles
     # a whole sample is drawn from input to loss, not only the boxes nearest the output
@@ -224,8 +224,8 @@ def test_any_graph_fits_the_canvas_budget():
     dense = [spread(*leaves)]
     while len(dense) < 480:  # ~480 nodes, ~57,000 edges
         dense.append(spread(*(dense[-1 - i % len(dense)] for i in range(120))))
-    for root in (_random_dag(3000), dense[-1], _mlp_like_graph(samples=3)):
-        drawing = draw_dot(root)
+    for output in (_random_dag(3000), dense[-1], _mlp_like_graph(samples=3)):
+        drawing = draw_dot(output)
         boxes = re.findall(r"^\s*[ng]\d+ \[label=<<table", drawing.source, re.M)
         edges = re.findall(r"->", drawing.source)
         assert len(boxes) <= 40 and len(edges) <= 40 * (8 + 2)  # inputs, op, hidden
@@ -275,14 +275,14 @@ def test_huge_graphs_are_planned_from_the_nodes_nearest_the_output(monkeypatch):
     import viz.layout
 
     monkeypatch.setattr(viz.layout, "PLAN_LIMIT", 500)
-    root = _random_dag(3000)
-    drawing = draw_dot(root)
+    output = _random_dag(3000)
+    drawing = draw_dot(output)
     source = drawing.source
     assert "planned from the 500 nodes nearest the output" in source
     boxes = re.findall(r"^\s*[ng]\d+ \[label=<<table", source, re.M)
     assert 1 <= len(boxes) <= 40
-    view = viz.layout.plan_view(root)
-    total = len(topological_order(root))
+    view = viz.layout.plan_view(output)
+    total = len(topological_order(output))
     assert total > 1000 and len(view.order) == 500
     assert view.hidden_count == total - view.drawn_nodes()
     assert f"{view.hidden_count:,} hidden nodes" in source
@@ -305,13 +305,13 @@ def test_planning_leaves_the_garbage_collector_as_it_was():
 
     from viz.layout import plan_view
 
-    root = _random_dag(200)
+    output = _random_dag(200)
     assert gc.isenabled()
-    plan_view(root)
+    plan_view(output)
     assert gc.isenabled()
     gc.disable()
     try:
-        plan_view(root)
+        plan_view(output)
         assert not gc.isenabled()
     finally:
         gc.enable()
@@ -333,8 +333,8 @@ def test_no_drawn_box_is_left_floating(samples):
 def test_a_raised_max_nodes_keeps_the_edge_budget():
     from viz.dot import MAX_EDGES
 
-    root = _random_dag(5000)
-    source = draw_dot(root, max_nodes=300).source
+    output = _random_dag(5000)
+    source = draw_dot(output, max_nodes=300).source
     boxes = re.findall(r"^\s*[ng]\d+ \[label=<<table", source, re.M)
     input_edges = re.findall(r"^\s*[ng]\d+ -> ", source, re.M)  # not op -> node, hidden -> box
     assert len(boxes) == 300 and len(input_edges) <= MAX_EDGES

@@ -88,7 +88,7 @@ def test_save_writes_one_whole_file_atomically(tmp_path):
 
 def test_bad_arguments_are_named():
     _a, _b, out = small()
-    with pytest.raises(TypeError, match="explore: root must be a Value"):
+    with pytest.raises(TypeError, match="explore: output must be a Value"):
         explore(3.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="explore: mode"):
         explore(out, mode="sideways")

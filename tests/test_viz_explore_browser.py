@@ -45,12 +45,12 @@ def texts(page, attr):
         return r; }}""")
 
 
-def expected_grads(root, k):
+def expected_grads(output, k):
     """What step k shows for every node: backprop_steps' state after k frames."""
-    steps = backprop_steps(root)
+    steps = backprop_steps(output)
     shown = steps.grads_at(k - 1) if k else {}
     return {i: f"grad {number(shown[n]) if n in shown else '0'}"
-            for i, n in enumerate(topological_order(root)) if type(n) is Value}
+            for i, n in enumerate(topological_order(output)) if type(n) is Value}
 
 
 def step_of(page):

@@ -60,14 +60,14 @@ limits (``mclimit``, ``nslimit``) and straight edges (routing hundreds of
 spline edges takes seconds)."""
 
 
-def node_kind(node: Value, root: Value, params: Collection[Value] = ()) -> str:
+def node_kind(node: Value, output: Value, params: Collection[Value] = ()) -> str:
     """'output', 'parameter', 'input', 'constant' or 'computed'.
 
     Parameters are leaves made inside a module's scope (every ``nn`` module
     makes its parameters in one, see :func:`engine.name_scope`) or nodes
     listed in ``params``; inputs are the other leaves.
     """
-    if node is root:
+    if node is output:
         return "output"
     if node in params:
         return "parameter"
@@ -80,7 +80,7 @@ def node_kind(node: Value, root: Value, params: Collection[Value] = ()) -> str:
 
 def grad_color(grad: float, largest: float) -> str:
     """The signed gradient scale: blue for negative, white for 0, orange for
-    positive, by the square root of ``|grad| / largest``."""
+    positive, by the square output of ``|grad| / largest``."""
     t = math.sqrt(min(abs(grad) / largest, 1.0)) if largest > 0 else 0.0
     far = POSITIVE_GRAD if grad > 0 else NEGATIVE_GRAD
     r, g, b = (round(255 + (hi - 255) * t) for hi in far)
@@ -118,7 +118,7 @@ def _record(
 
 
 def _group_record(
-    group: Group, root: Value, grad: float, grad_fill: str | None, border: str | None
+    group: Group, output: Value, grad: float, grad_fill: str | None, border: str | None
 ) -> str:
     """A merged box: its title, what it holds, and its output's numbers."""
     members = group.members
@@ -127,7 +127,7 @@ def _group_record(
     if params:
         held += f" · {params:,} parameter{'s' if params != 1 else ''}"
     out = group.output
-    fill = KIND_COLORS["output"] if out is root else KIND_COLORS["scope"]
+    fill = KIND_COLORS["output"] if out is output else KIND_COLORS["scope"]
     rows = [f'<tr><td colspan="3" bgcolor="{fill}"><b>{html_text(group.title)}</b></td></tr>',
             f'<tr><td colspan="3">{html_text(held)}</td></tr>']
     if group.kind != "parameters":
@@ -169,7 +169,7 @@ def _legend(
 
 
 def render_view(
-    root: Value,
+    output: Value,
     view: View,
     *,
     format: str = "svg",
@@ -209,12 +209,12 @@ def render_view(
         g = grad_of(node)
         if box in view.groups:
             group = view.groups[box]
-            kinds.add("output" if node is root else "scope")
+            kinds.add("output" if node is output else "scope")
             fill = grad_color(g, largest) if color_grad else None
             border = next((highlight[m] for m in group.members if m in highlight), None)
-            dot.node(box, _group_record(group, root, g, fill, border))
+            dot.node(box, _group_record(group, output, g, fill, border))
             continue
-        kind = node_kind(node, root, params)
+        kind = node_kind(node, output, params)
         kinds.add(kind)
         fill = grad_color(g, largest) if color_grad and kind != "constant" else None
         name = names.get(node) if names is not None else None
@@ -246,9 +246,9 @@ def render_view(
     if notes:
         left = '<br align="left"/>'
         dot.attr(label=f"<{left.join(html_text(n) for n in notes)}{left}>", fontsize="14")
-    name = (names or {}).get(root) or root.label or "the output"
+    name = (names or {}).get(output) or output.label or "the output"
     dot.alt_text = "; ".join([
-        f"Computation graph of {name} = {number(root.data)} (grad {number(grad_of(root))}), "
+        f"Computation graph of {name} = {number(output.data)} (grad {number(grad_of(output))}), "
         f"{view.box_count:,} boxes drawn", *notes])
     return dot
 
@@ -258,7 +258,7 @@ def _ranks(view: View) -> int:
     ranks: dict[str, int] = {}
     for box in sorted(view.shown, key=_box_order):
         own = 2 if _has_op(view, box) else 1
-        ranks[box] = own + max((ranks.get(c, 0) for c in view.inputs[box]), default=0)
+        ranks[box] = own + max((ranks.get(c, 0) for c in view.child_boxes[box]), default=0)
     return max(ranks.values(), default=0)
 
 
@@ -278,8 +278,8 @@ def _edges_into(
     dot: GraphDrawing, view: View, box: str, highlight_edges: Collection[tuple[Value, Value]],
     connected: set[str], per_box: int,
 ) -> int:
-    """Draw at most ``per_box`` edges from ``box``'s shown inputs into it (or
-    into its op); return how many were left out. Inputs with
+    """Draw at most ``per_box`` edges from ``box``'s shown child boxes into it
+    (or into its op); return how many were left out. Child boxes with
     no edge drawn yet (not in ``connected``, which this updates) go first,
     so that no shown box is left floating."""
     if box in view.groups:
@@ -312,7 +312,7 @@ within seconds or read on one canvas (``force=True`` is the explicit escape)."""
 
 
 def draw_dot(
-    root: Value,
+    output: Value,
     format: str = "svg",
     rankdir: str = "auto",
     *,
@@ -324,7 +324,7 @@ def draw_dot(
     force: bool = False,
     legend: bool = True,
 ) -> GraphDrawing:
-    """Draw the graph that computed ``root``; returns a :class:`GraphDrawing`
+    """Draw the graph that computed ``output``; returns a :class:`GraphDrawing`
     (shows itself in Jupyter, ``.source`` is the DOT, ``.render(name,
     format='png')`` saves it).
 
@@ -347,8 +347,8 @@ def draw_dot(
     merges by scope even for small graphs, ``max_depth`` hides boxes further than that from the
     output, ``force=True`` draws every node (slow for big graphs).
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__} {root!r}")
+    if not isinstance(output, Value):
+        raise TypeError(f"draw_dot: output must be a Value, got {type(output).__name__} {output!r}")
     if not isinstance(format, str) or not format:
         raise ValueError(f"draw_dot: format must be a name like 'svg' or 'png', got {format!r}")
     if rankdir not in RANKDIRS:
@@ -368,6 +368,6 @@ def draw_dot(
     for p in marked:
         if not isinstance(p, Value):
             raise TypeError(f"draw_dot: params must be Values, got {type(p).__name__} {p!r}")
-    view = plan_view(root, collapse, max_nodes, max_depth, force)
-    return render_view(root, view, format=format, rankdir=rankdir, params=marked,
+    view = plan_view(output, collapse, max_nodes, max_depth, force)
+    return render_view(output, view, format=format, rankdir=rankdir, params=marked,
                        color_grad=color_grad, legend=legend)

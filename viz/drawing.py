@@ -21,8 +21,8 @@ from typing import Any
 
 import graphviz
 
+from engine.files import write_atomically
 from viz.backend import run
-from viz.files import write_atomic
 from viz.labels import displayed
 
 __all__ = ["GraphDrawing"]
@@ -91,8 +91,8 @@ class GraphDrawing(graphviz.Digraph):
             out = source_path.with_name(f"{source_path.name}.{format}")
         picture = self._picture(format)
         if not cleanup:
-            write_atomic(source_path, self.source.encode("utf-8"))
-        write_atomic(out, picture)
+            write_atomically(source_path, self.source.encode("utf-8"))
+        write_atomically(out, picture)
         if view:
             self._view(str(out), format=format, quiet=True)
         return str(out)

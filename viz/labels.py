@@ -1,4 +1,5 @@
-"""Text inside drawings: escaping for Graphviz HTML-like labels, and numbers.
+"""Text inside drawings: escaping for Graphviz HTML-like labels, and numbers
+(shown with :func:`number`, read from a Value or a plain number with :func:`data_of`).
 
 Any label text renders verbatim and cannot change the DOT around it: HTML
 special characters become entities, backslashes are doubled (Graphviz
@@ -13,8 +14,12 @@ from __future__ import annotations
 
 import html
 import math
+from typing import Any
 
-__all__ = ["displayed", "html_text", "number"]
+from engine import Value
+from engine.checks import to_float
+
+__all__ = ["data_of", "displayed", "html_text", "number"]
 
 _REPLACEMENT = "\ufffd"
 
@@ -49,3 +54,9 @@ def number(x: float, digits: int = 4) -> str:
         return str(x)
     text = f"{x:.{digits}g}"
     return "0" if text == "-0" else text
+
+
+def data_of(x: Any, where: str) -> float:
+    """A Value's ``data``, or a plain real number as a finite float; anything
+    else is refused by :func:`engine.checks.to_float`, naming ``where``."""
+    return x.data if isinstance(x, Value) else to_float(x, where)

@@ -12,7 +12,7 @@ Merging, when the graph is over budget (or ``collapse`` asks for it):
   such as ``p * p`` that feed only the chain.
 
 Cutting keeps the output and, breadth first, at most
-:data:`MAX_NEW_INPUTS` new inputs of each box, so the drawing shows the
+:data:`MAX_NEW_CHILDREN` new child boxes of each box, so the drawing shows the
 whole depth of a few samples rather than one wide layer of all of them.
 
 This module only decides; :mod:`viz.dot` turns the result into DOT.
@@ -31,7 +31,7 @@ from engine import Constant, Value, topological_order
 
 __all__ = [
     "FOLD_FROM",
-    "MAX_NEW_INPUTS",
+    "MAX_NEW_CHILDREN",
     "Collapse",
     "Group",
     "View",
@@ -48,8 +48,8 @@ Collapse = str | int | None
 FOLD_FROM = 4
 """A chain of at least this many ``+`` (or ``*``) nodes is drawn as one box."""
 
-MAX_NEW_INPUTS = 5
-"""When cutting, each box brings in at most this many of its hidden inputs."""
+MAX_NEW_CHILDREN = 5
+"""When cutting, each box brings in at most this many of its hidden child boxes."""
 
 PLAN_LIMIT = 100_000
 """A larger graph is planned from the nodes nearest the output only (breadth
@@ -114,11 +114,11 @@ class View:
     order: list[Value]
     box_of: dict[Value, str]
     groups: dict[str, Group]
-    inputs: dict[str, list[str]]  # box id -> its distinct input boxes
+    child_boxes: dict[str, list[str]]  # box id -> the boxes its members' children are in
     shown: set[str]
-    cut_off: set[str] = field(default_factory=set)  # boxes with inputs beyond PLAN_LIMIT
+    cut_off: set[str] = field(default_factory=set)  # boxes with children beyond PLAN_LIMIT
     hidden_count: int = 0
-    frontier: set[str] = field(default_factory=set)  # shown boxes with hidden inputs
+    frontier: set[str] = field(default_factory=set)  # shown boxes with hidden child boxes
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -137,7 +137,7 @@ def _natural(text: str) -> tuple[object, ...]:
 
 
 def _uses(order: list[Value]) -> dict[Value, int]:
-    """How many times each node is an input of another."""
+    """How many times each node is a child of another (``a + a`` counts twice)."""
     uses: dict[Value, int] = {}
     for node in order:
         for child in node.children:
@@ -232,7 +232,7 @@ def _chain_groups(
     return result
 
 
-def _build(root: Value, order: list[Value], collapse: Collapse, merge: bool) -> View:
+def _build(output: Value, order: list[Value], collapse: Collapse, merge: bool) -> View:
     """Boxes for ``order``: one per node, or merged (scopes by ``collapse``,
     long chains) when ``merge``."""
     groups: list[tuple[tuple[object, ...], Group]] = []
@@ -261,24 +261,24 @@ def _build(root: Value, order: list[Value], collapse: Collapse, merge: bool) -> 
     for i, node in enumerate(order):
         if node not in box_of:
             box_of[node] = f"n{i}"
-    inputs: dict[str, list[str]] = {}
+    child_boxes: dict[str, list[str]] = {}
     cut_off: set[str] = set()
     for node in order:
         box = box_of[node]
-        known = inputs.setdefault(box, [])
+        known = child_boxes.setdefault(box, [])
         for child in node.children:
             source = box_of.get(child)
             if source is None:
                 cut_off.add(box)
             elif source != box and source not in known:
                 known.append(source)
-    return View(order, box_of, named, inputs, set(inputs), cut_off=cut_off)
+    return View(order, box_of, named, child_boxes, set(child_boxes), cut_off=cut_off)
 
 
-def _nearest(root: Value, limit: int) -> set[Value]:
-    """The ``limit`` nodes nearest ``root``, breadth first through inputs."""
-    kept = {root}
-    queue = deque([root])
+def _nearest(output: Value, limit: int) -> set[Value]:
+    """The ``limit`` nodes nearest ``output``, breadth first through children."""
+    kept = {output}
+    queue = deque([output])
     while queue:
         for child in queue.popleft().children:
             if child not in kept:
@@ -290,21 +290,21 @@ def _nearest(root: Value, limit: int) -> set[Value]:
 
 
 def _cut(
-    view: View, root_box: str, max_boxes: int | None, max_depth: int | None, total: int
+    view: View, output_box: str, max_boxes: int | None, max_depth: int | None, total: int
 ) -> None:
-    """Keep the output's box and, breadth first, up to :data:`MAX_NEW_INPUTS`
-    new inputs of each kept box, within the budgets."""
-    depth = {root_box: 0}
-    queue = deque([root_box])
+    """Keep the output's box and, breadth first, up to :data:`MAX_NEW_CHILDREN`
+    new child boxes of each kept box, within the budgets."""
+    depth = {output_box: 0}
+    queue = deque([output_box])
     while queue:
         box = queue.popleft()
         if max_depth is not None and depth[box] >= max_depth:
             continue
         added = 0
-        for child in view.inputs[box]:
+        for child in view.child_boxes[box]:
             if child in depth:
                 continue
-            if max_boxes is not None and (len(depth) >= max_boxes or added >= MAX_NEW_INPUTS):
+            if max_boxes is not None and (len(depth) >= max_boxes or added >= MAX_NEW_CHILDREN):
                 break
             depth[child] = depth[box] + 1
             added += 1
@@ -313,18 +313,18 @@ def _cut(
         return
     view.shown = set(depth)
     view.frontier = {b for b in depth
-                     if b in view.cut_off or any(c not in depth for c in view.inputs[b])}
+                     if b in view.cut_off or any(c not in depth for c in view.child_boxes[b])}
     view.hidden_count = total - view.drawn_nodes()
 
 
 def plan_view(
-    root: Value,
+    output: Value,
     collapse: Collapse = None,
     max_nodes: int = 40,
     max_depth: int | None = None,
     force: bool = False,
 ) -> View:
-    """Decide what to draw for the graph under ``root``.
+    """Decide what to draw for the graph under ``output``.
 
     A graph of more than ``max_nodes`` nodes is never drawn raw unless
     ``force``: it is merged (scopes by ``"neuron"``, then ``"layer"``; long
@@ -335,7 +335,7 @@ def plan_view(
     nodes nearest the output.
     """
     with _collector_paused():
-        return _plan(root, collapse, max_nodes, max_depth, force)
+        return _plan(output, collapse, max_nodes, max_depth, force)
 
 
 @contextmanager
@@ -353,29 +353,29 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _plan(
-    root: Value, collapse: Collapse, max_nodes: int, max_depth: int | None, force: bool
+    output: Value, collapse: Collapse, max_nodes: int, max_depth: int | None, force: bool
 ) -> View:
     """:func:`plan_view`'s work, with the collector paused."""
-    order = topological_order(root)
+    order = topological_order(output)
     total = len(order)
     over = total > max_nodes and not force
     if over and total > PLAN_LIMIT:
-        nearest = _nearest(root, PLAN_LIMIT)
+        nearest = _nearest(output, PLAN_LIMIT)
         order = [node for node in order if node in nearest]
     attempts: list[Collapse] = [collapse]
     if over and collapse is None:
         attempts = ["neuron", "layer"]
     used = attempts[0]
-    view = _build(root, order, used, merge=over or collapse is not None)
+    view = _build(output, order, used, merge=over or collapse is not None)
     for attempt in attempts[1:]:
         scoped = any(group.kind != "chain" for group in view.groups.values())
         if view.box_count <= max_nodes // 2 or not scoped:  # half the budget reads best
             break
         used = attempt
-        view = _build(root, order, used, merge=True)
+        view = _build(output, order, used, merge=True)
     budget = max_nodes if over and view.box_count > max_nodes else None
     if budget is not None or max_depth is not None:
-        _cut(view, view.box_of[root], budget, max_depth, total)
+        _cut(view, view.box_of[output], budget, max_depth, total)
     shown_groups = sum(1 for b in view.shown if b in view.groups)
     if shown_groups:
         how = f"depth {used}" if isinstance(used, int) else used
@@ -393,7 +393,7 @@ def _plan(
         reasons += [f"max_depth={max_depth}"] if max_depth is not None else []
         view.notes.append(
             f"{view.hidden_count:,} of {total:,} nodes hidden ({', '.join(reasons)}; shown: "
-            f"the output and up to {MAX_NEW_INPUTS} inputs of each box, breadth first)"
+            f"the output and up to {MAX_NEW_CHILDREN} child boxes of each box, breadth first)"
         )
     return view
 

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine import Value
 from viz.dot import CANVAS_INCHES, FONT, KIND_COLORS
 from viz.drawing import GraphDrawing
-from viz.labels import html_text, number
+from viz.labels import data_of, html_text, number
 
 __all__ = ["draw_mlp"]
 
@@ -29,14 +28,6 @@ NEURON_COLORS = {"ReLU": KIND_COLORS["parameter"], "linear": KIND_COLORS["output
 MAX_SHOWN = 20
 """A layer (or the input) with more units than this shows the first
 ``MAX_SHOWN // 2`` and the last ``MAX_SHOWN // 2 - 1`` around a "more" box."""
-
-
-def _data(x: Any, where: str) -> float:
-    if isinstance(x, Value):
-        return x.data
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
-        return float(x)
-    raise TypeError(f"draw_mlp: {where} must be a Value or a number, got {type(x).__name__}")
 
 
 def _layers(model: Any) -> list[list[Any]]:
@@ -112,7 +103,7 @@ def draw_mlp(model: Any, format: str = "svg", rankdir: str = "LR") -> GraphDrawi
         raise ValueError(f"draw_mlp: rankdir must be 'LR' or 'TB', got {rankdir!r}")
     layers = _layers(model)
     fan_in = len(layers[0][0].w)
-    weights = [[[_data(w, f"layers[{i}] weight") for w in n.w] for n in layer]
+    weights = [[[data_of(w, f"draw_mlp: layers[{i}] weight") for w in n.w] for n in layer]
                for i, layer in enumerate(layers)]
     for i, layer in enumerate(weights):
         expected = fan_in if i == 0 else len(layers[i - 1])
@@ -135,7 +126,7 @@ def draw_mlp(model: Any, format: str = "svg", rankdir: str = "LR") -> GraphDrawi
     for i, layer in enumerate(layers):
         def neuron_box(j: int, i: int = i, layer: list[Any] = layer) -> tuple[str, str]:
             kind = "ReLU" if getattr(layer[j], "nonlin", True) else "linear"
-            bias = number(_data(layer[j].b, f"layers[{i}].neurons[{j}].b"), 3)
+            bias = number(data_of(layer[j].b, f"draw_mlp: layers[{i}].neurons[{j}].b"), 3)
             return (f"<b>{j}</b> {kind}<br/><font point-size='9'>b {html_text(bias)}</font>",
                     NEURON_COLORS[kind])
 

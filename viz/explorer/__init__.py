@@ -25,11 +25,11 @@ from typing import Any
 
 from engine import Value, topological_order
 from engine.checks import short_repr
+from engine.files import write_atomically
 from viz.dot import RANKDIRS
 from viz.explorer.model import graph_data
 from viz.explorer.page import document, fragment
 from viz.explorer.scene import MAX_EXPAND, draw_scene
-from viz.files import write_atomic
 from viz.layout import Collapse, View, check_collapse, plan_view
 
 __all__ = ["FLAT_UP_TO", "MAX_BOXES", "MAX_EXPAND", "MAX_NODES", "Explorer", "explore"]
@@ -75,31 +75,31 @@ class Explorer:
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the page as one self-contained HTML file (atomically); return its path."""
-        return write_atomic(path, document(self.html, self.title).encode("utf-8"))
+        return write_atomically(path, document(self.html, self.title).encode("utf-8"))
 
 
-def _view(root: Value, collapse: Collapse, size: int) -> View:
+def _view(output: Value, collapse: Collapse, size: int) -> View:
     """``draw_dot``'s grouping for the main view: every node, or (big graphs,
     or ``collapse`` given) merged by neuron, then layer; cut only past
     :data:`MAX_BOXES`."""
     tries: list[Collapse] = [collapse]
     if collapse is None and size > FLAT_UP_TO:
         tries = ["neuron", "layer"]
-    view = plan_view(root, tries[0], max_nodes=size, force=True)
+    view = plan_view(output, tries[0], max_nodes=size, force=True)
     for attempt in tries[1:]:
         if view.box_count <= MAX_BOXES:
             break
-        view = plan_view(root, attempt, max_nodes=size, force=True)
+        view = plan_view(output, attempt, max_nodes=size, force=True)
     if view.box_count > MAX_BOXES:
-        view = plan_view(root, tries[-1], max_nodes=MAX_BOXES)
+        view = plan_view(output, tries[-1], max_nodes=MAX_BOXES)
     return view
 
 
-def _check_arguments(root: Value, params: Collection[Value], collapse: Collapse, rankdir: str,
+def _check_arguments(output: Value, params: Collection[Value], collapse: Collapse, rankdir: str,
                      mode: str, forward_graph: Value | None) -> None:
     """Raise a clear error, naming ``explore``, for any bad argument or a graph too big."""
-    if not isinstance(root, Value):
-        raise TypeError(f"explore: root must be a Value, got {short_repr(root)}")
+    if not isinstance(output, Value):
+        raise TypeError(f"explore: output must be a Value, got {short_repr(output)}")
     if mode not in MODES:
         raise ValueError(f"explore: mode must be one of {MODES}, got {short_repr(mode)}")
     if rankdir not in RANKDIRS:
@@ -109,7 +109,7 @@ def _check_arguments(root: Value, params: Collection[Value], collapse: Collapse,
         if not isinstance(p, Value):
             raise TypeError(f"explore: params and forward_graph must be Values, got "
                             f"{short_repr(p)}")
-    size = len(topological_order(root))
+    size = len(topological_order(output))
     if size > MAX_NODES:
         raise ValueError(
             f"explore: the graph has {size:,} nodes, more than {MAX_NODES:,}; its page would "
@@ -118,7 +118,7 @@ def _check_arguments(root: Value, params: Collection[Value], collapse: Collapse,
 
 
 def explore(
-    root: Value,
+    output: Value,
     *,
     params: Collection[Value] = (),
     collapse: Collapse = None,
@@ -127,7 +127,7 @@ def explore(
     mode: str = "backward",
     forward_graph: Value | None = None,
 ) -> Explorer:
-    """An interactive page that steps through the graph under ``root``.
+    """An interactive page that steps through the graph under ``output``.
 
     ``mode='backward'`` (the page opens on it) fills in gradients in the order
     ``backward()`` computes them -- each step shows the local derivative, the
@@ -143,11 +143,11 @@ def explore(
     The graph's own ``.grad`` values are left as they are. Graphs of more than
     :data:`MAX_NODES` nodes are refused (the page holds every node's numbers).
     """
-    _check_arguments(root, params, collapse, rankdir, mode, forward_graph)
-    order, data = graph_data(root, set(params), forward_graph, color_grad)
-    view = _view(root, collapse, len(order))
+    _check_arguments(output, params, collapse, rankdir, mode, forward_graph)
+    order, data = graph_data(output, set(params), forward_graph, color_grad)
+    view = _view(output, collapse, len(order))
     uid = f"gg-{uuid.uuid4().hex[:12]}"
-    scene = draw_scene(root, view, order, data["nodes"], rankdir, uid)
+    scene = draw_scene(output, view, order, data["nodes"], rankdir, uid)
     for gid, group in scene.groups.items():
         for member in group.pop("members"):
             data["nodes"][member]["box"] = gid

@@ -1,8 +1,9 @@
 """What an explorer page knows about a graph, as plain JSON-ready data.
 
 Every number comes from the engine: node values and final gradients are
-read from the nodes, the backward steps are :func:`viz.backprop_steps`'s
-frames (the engine's own local steps in ``backward()``'s order, with its
+read from the nodes, the backward steps are
+:func:`viz.backprop.backward_frames` (the frames :func:`viz.backprop_steps`
+draws: the engine's own local steps in ``backward()``'s order, with its
 local derivatives and upstream gradients), and local derivatives come from
 each op's definition (``Op.local``). Numbers are shown two ways, both made
 here: ``number()`` (4 significant digits, as in every drawing) and
@@ -15,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from engine import Constant, Value, reverse_topological_order, topological_order
-from viz.backprop import BackpropSteps, Frame, local_derivative, node_names
+from engine import Constant, Value, topological_order
+from viz.backprop import Frame, backward_frames, local_derivative, node_names
 from viz.dot import grad_color, node_kind
 from viz.labels import number
 
@@ -64,22 +65,10 @@ def _node(node: Value, kind: str, index: dict[Value, int], names: dict[Value, st
     if op is not None:
         item["op"] = op.name
         item["symbol"] = op.symbol
-        inputs = dict.fromkeys(c for c in node.children if type(c) is not Constant)
-        item["locals"] = [[index[c], _local(node, c)] for c in inputs]
+        children = dict.fromkeys(c for c in node.children if type(c) is not Constant)
+        item["locals"] = [[index[c], _local(node, c)] for c in children]
         item.update(_describe(node, names))
     return item
-
-
-class _AllFrames(BackpropSteps):
-    """:class:`viz.BackpropSteps`' frames -- the very same ``_run`` -- for a graph
-    of any size: the explorer draws no picture per frame, so the drawing budget
-    of ``backprop_steps`` (``max_nodes``) does not apply."""
-
-    def __init__(self, root: Value) -> None:
-        self.root = root
-        self._names = node_names(topological_order(root))
-        self.frames: list[Frame] = []
-        self._run(reverse_topological_order(root))
 
 
 def _local(node: Value, child: Value) -> str:
@@ -90,14 +79,14 @@ def _local(node: Value, child: Value) -> str:
         return f"undefined here ({error})"
 
 
-def _backward_steps(root: Value, index: dict[Value, int], color_grad: bool,
-                    ) -> tuple[list[list[Any]], dict[Value, float]]:
+def _backward_steps(output: Value, index: dict[Value, int], names: dict[Value, str],
+                    color_grad: bool) -> tuple[list[list[Any]], dict[Value, float]]:
     """One entry per frame of :func:`viz.backprop_steps`: ``[target, source,
     grad, gradFull, local, upstream, contribution]`` (plus the grad cell's colour
     with ``color_grad``), numbers as text; ``contribution`` is what this step added
     to the target's gradient, ``source`` is -1 for the first frame (the
     output's gradient set to 1). Also every node's gradient after the last step."""
-    frames = _AllFrames(root).frames
+    frames = backward_frames(output, names)
     so_far: dict[Value, float] = {}
     largest = max((abs(g) for g in _final(frames).values()), default=0.0)
     result = []
@@ -115,7 +104,7 @@ def _backward_steps(root: Value, index: dict[Value, int], color_grad: bool,
 
 def _forward_steps(order: list[Value], index: dict[Value, int]) -> list[int]:
     """The order values are filled in: topological, each leaf just before its
-    first use (not every parameter first), so a formula follows its inputs."""
+    first use (not every parameter first), so a formula follows its arguments."""
     steps: list[int] = []
     shown: set[Value] = set()
     for node in order:
@@ -126,7 +115,7 @@ def _forward_steps(order: list[Value], index: dict[Value, int]) -> list[int]:
                 shown.add(child)
                 steps.append(index[child])
         steps.append(index[node])
-    steps += [index[n] for n in order if n.is_leaf and n not in shown]  # unused, or the root
+    steps += [index[n] for n in order if n.is_leaf and n not in shown]  # unused, or the output
     return steps
 
 
@@ -135,32 +124,32 @@ def _final(frames: list[Frame]) -> dict[Value, float]:
     return {frame.target: frame.grad for frame in frames}
 
 
-def graph_data(root: Value, params: Collection[Value] = (),
+def graph_data(output: Value, params: Collection[Value] = (),
                forward_graph: Value | None = None, color_grad: bool = False,
                ) -> tuple[list[Value], dict[str, Any]]:
-    """The nodes under ``root`` in topological order, and the page's data:
+    """The nodes under ``output`` in topological order, and the page's data:
     ``nodes`` (by position in that order; ``grad`` is the gradient after the
     last backward step), ``forward`` (positions, in the order values are
     filled in, see :func:`_forward_steps`) and ``backward`` (see
     :func:`_backward_steps`). Given
     ``forward_graph`` (the output a ``create_graph=True`` gradient was taken
     of), computed nodes outside its graph are of kind :data:`GRADIENT_KIND`."""
-    order = topological_order(root)
+    order = topological_order(output)
     forward_nodes = set(topological_order(forward_graph)) if forward_graph is not None else None
     index = {node: i for i, node in enumerate(order)}
     names = node_names(order)
-    steps, grads = _backward_steps(root, index, color_grad)
+    steps, grads = _backward_steps(output, index, names, color_grad)
     largest = max((abs(g) for g in grads.values()), default=0.0)
     nodes = []
     for node in order:
-        kind = node_kind(node, root, params)
+        kind = node_kind(node, output, params)
         if forward_nodes is not None and node not in forward_nodes and kind == "computed":
             kind = GRADIENT_KIND
         nodes.append(_node(node, kind, index, names, grads.get(node, 0.0)))
         if color_grad and kind != "constant":
             nodes[-1]["color"] = grad_color(grads.get(node, 0.0), largest)
     data = {
-        "root": index[root],
+        "output": index[output],
         "nodes": nodes,
         "forward": _forward_steps(order, index),
         "backward": steps,

@@ -430,7 +430,7 @@ function glassgradExplore(root) {
     if (!box.width || Math.min(box.width / home[2], box.height / home[3]) >= 0.45) return;
     var w = Math.min(home[2], box.width / 0.7);  // 11 pt text at 0.7: about 8 px
     setView([home[0], home[1], w, w * box.height / box.width]);
-    centreOn(placeOf(data.root));
+    centreOn(placeOf(data.output));
   }
   function follow(el) {  // keep the current step in sight when zoomed in
     if (!el) return;

@@ -48,9 +48,9 @@ def made_by(item: dict[str, Any]) -> str:
 class Painter:
     """Writes the SVG elements of one laid-out graph."""
 
-    def __init__(self, items: list[dict[str, Any]], root: int, uid: str) -> None:
+    def __init__(self, items: list[dict[str, Any]], output: int, uid: str) -> None:
         self.items = items
-        self.root = root
+        self.output = output
         self.parts: list[str] = []
         self.edge_style = f'fill="none" stroke="#6b7280" marker-end="url(#{uid}-a)"'
         self.stub_names: dict[int, str] = {}
@@ -107,7 +107,7 @@ class Painter:
               x: float, y: float, w: float) -> None:
         h = ROW * len(lines)
         left, top = x - w / 2, y - h / 2
-        kind = "output" if out == self.root else "scope"
+        kind = "output" if out == self.output else "scope"
         rows = [f'<g class="gg-grp k-{kind}" data-grp="{gid}"><title>{esc(lines[0])}</title>'
                 f'<rect class="gg-box" x="{left:.0f}" y="{top:.0f}" width="{w:.0f}" '
                 f'height="{h:.0f}" rx="6" fill="#fff" stroke="#6b7280"/>'

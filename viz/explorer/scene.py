@@ -3,8 +3,8 @@
 The main view is ``draw_dot``'s grouping (:func:`viz.layout.plan_view`):
 single nodes as ``label | data | grad`` records with their op as a small
 ellipse, merged groups as one box each. Each group small enough to expand
-also gets a layout of its own members (inputs from outside shown as small
-stubs), drawn as an inset over the group's box and kept in an inert
+also gets a layout of its own members (children from outside shown as
+small stubs), drawn as an inset over the group's box and kept in an inert
 ``<template>`` until the group is first expanded: expanding moves nothing
 else, and no layout happens in the browser. All layouts run in one batch of
 renderer calls.
@@ -189,11 +189,11 @@ def _inset(painter: Painter, gid: str, title: str, placed: Placed,
     return [round(left, 1), round(top, 1), round(w, 1), round(h, 1)]
 
 
-def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str, Any]],
+def draw_scene(output: Value, view: View, order: list[Value], items: list[dict[str, Any]],
                rankdir: str, uid: str) -> Scene:
     """Lay out and draw the main view and every expandable group's inset."""
     index = {node: i for i, node in enumerate(order)}
-    root_i = index[root]
+    output_i = index[output]
     lines = {gid: _group_lines(g, index, items) for gid, g in view.groups.items()
              if gid in view.shown}
     widths = {gid: max(map(text_width, text)) for gid, text in lines.items()}
@@ -207,7 +207,7 @@ def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str
     main_rankdir = "LR" if rankdir == "auto" and groups else rankdir
     sources = [dot_source(*_main_graph(view, index, items, lines), main_rankdir)]
     expandable = [gid for gid in groups if groups[gid]["expandable"]]
-    stub_names = {}  # an outside input: its own name, or the group it comes out of
+    stub_names = {}  # an outside child: its own name, or the group it comes out of
     for i, node in enumerate(order):
         box = view.box_of[node]
         source = view.groups[box].title if box in view.groups else ""
@@ -216,7 +216,7 @@ def draw_scene(root: Value, view: View, order: list[Value], items: list[dict[str
         inset = _inset_graph(view.groups[gid].members, index, items, stub_names)
         sources.append(dot_source(*inset, rankdir))
     main, *insets = lay_out(sources)
-    painter = Painter(items, root_i, uid)
+    painter = Painter(items, output_i, uid)
     painter.stub_names = stub_names
     _paint(painter, main, lines, groups, widths)
     svg = (f'<svg class="gg-svg" xmlns="{SVG_NS}" '
