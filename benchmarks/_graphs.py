@@ -64,10 +64,10 @@ def batch_loss(model: Model, xs: Sequence[Sequence[float]], ys: Sequence[float])
     return data_loss + 1e-4 * sum(p * p for p in parameters(model))
 
 
-def count_nodes(root: Any) -> int:
-    """Nodes ``root`` depends on (itself included), found through ``_prev``."""
-    seen = {id(root)}
-    stack = [root]
+def count_nodes(output: Any) -> int:
+    """Nodes ``output`` depends on (itself included), found through ``_prev``."""
+    seen = {id(output)}
+    stack = [output]
     while stack:
         for child in stack.pop()._prev:
             if id(child) not in seen:
@@ -91,3 +91,17 @@ def moons_like(n: int, seed: int = 1337) -> tuple[list[list[float]], list[float]
             xs.append([1 - math.cos(t) + rng.gauss(0, 0.1), 0.5 - math.sin(t) + rng.gauss(0, 0.1)])
             ys.append(-1.0)
     return xs, ys
+
+
+def random_dag(value: type, n: int, seed: int = 0) -> Any:
+    """A random graph of ``n`` nodes without scopes: 8 leaves, then each node
+    ``+`` or ``*`` of the node before it and a random earlier one (``+`` only
+    while the sum stays within ±1, so values stay finite). Returns the last
+    node; all ``n`` are reachable from it."""
+    rng = random.Random(seed)
+    nodes = [value(rng.uniform(-1, 1)) for _ in range(8)]
+    while len(nodes) < n:
+        a, b = nodes[-1], rng.choice(nodes)
+        summed = rng.random() < 0.5 and abs(a.data + b.data) <= 1.0
+        nodes.append(a + b if summed else a * b)
+    return nodes[-1]

@@ -30,6 +30,7 @@ from _graphs import (
 )
 
 import engine
+from engine.collector import pace_collector
 
 try:
     from micrograd.engine import Value as MicrogradValue
@@ -82,16 +83,21 @@ def demo_batch(value: type, n_samples: int) -> Callable[[], float]:
 def alternate(runs: dict[str, Callable[[], float]], rounds: int) -> dict[str, float]:
     """Median seconds per sample of each run, calling them in turn ``rounds`` times.
 
-    Before each run an untimed ``gc.collect()`` clears what the previous run left
-    (micrograd's graphs are cyclic garbage): each engine pays for the collector
-    only while it builds its own graph, as it would in a training loop."""
-    for run in runs.values():  # warm-up
-        run()
+    Each engine's turn starts with an untimed run: glassgrad paces the collector
+    from its first ``backward()`` on (``engine.collector``), as in a training loop
+    from the second step on, and micrograd runs with that pacing off, so with the
+    thresholds as set. Before the timed run an untimed ``gc.collect()`` clears
+    what the previous run left (micrograd's graphs are cyclic garbage): each
+    engine pays for the collector only while it builds its own graph, as it
+    would in a training loop."""
     times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(rounds):
         for name, run in runs.items():
+            pace_collector(name == "glassgrad")
+            run()
             gc.collect()
             times[name].append(run())
+    pace_collector(True)
     return {name: statistics.median(t) for name, t in times.items()}
 
 

@@ -14,17 +14,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from engine.checks import listed, short_repr
+from engine.collector import graph_done
 from engine.mode import enable_grad
-from engine.op import _bad_gradient, _derivative_error
+from engine.op import _bad_gradient, _derivative_error, _real_local
 from engine.value import Value
 
 __all__ = ["backward", "grad", "reverse_topological_order", "topological_order"]
 
 
-def _reachable(roots: tuple[Value, ...]) -> set[Value]:
-    """Every node the ``roots`` depend on, themselves included (iterative)."""
-    seen = set(roots)
-    stack = list(roots)
+def _reachable(outputs: tuple[Value, ...]) -> set[Value]:
+    """Every node the ``outputs`` depend on, themselves included (iterative)."""
+    seen = set(outputs)
+    stack = list(outputs)
     while stack:
         for child in stack.pop()._children:
             if child not in seen:
@@ -36,35 +37,53 @@ def _reachable(roots: tuple[Value, ...]) -> set[Value]:
 _creation = operator.attrgetter("_id")
 
 
-def topological_order(root: Value, *more_roots: Value) -> list[Value]:
-    """Every node ``root`` (and any ``more_roots``) depends on, inputs before
-    the nodes made from them; a single ``root`` comes last.
+def topological_order(output: Value, *more_outputs: Value) -> list[Value]:
+    """Every node ``output`` (and any ``more_outputs``) depends on, children before
+    the nodes made from them; a single ``output`` comes last.
 
-    A node is always made after its inputs, so creation order is a
+    A node is always made after its children, so creation order is a
     topological order: no depth-first search (nor recursion) needed."""
-    return sorted(_reachable((root, *more_roots)), key=_creation)
+    return sorted(_reachable((output, *more_outputs)), key=_creation)
 
 
-def reverse_topological_order(root: Value, *more_roots: Value) -> list[Value]:
-    """Every node ``root`` (and any ``more_roots``) depends on, each before all
-    of its inputs; leaves last. This is the order backward visits nodes."""
-    return sorted(_reachable((root, *more_roots)), key=_creation, reverse=True)
+def reverse_topological_order(output: Value, *more_outputs: Value) -> list[Value]:
+    """Every node ``output`` (and any ``more_outputs``) depends on, each before all
+    of its children; leaves last. This is the order backward visits nodes."""
+    return sorted(_reachable((output, *more_outputs)), key=_creation, reverse=True)
 
 
-def backward(root: Value) -> None:
-    """Set ``.grad`` of every node under ``root`` to d(root)/d(node).
+def backward(output: Value) -> None:
+    """Set ``.grad`` of every node under ``output`` to d(output)/d(node).
 
     Nodes computed from others are reset first, so they hold this pass's
     gradient; leaves accumulate across passes, as in PyTorch."""
-    order = reverse_topological_order(root)
-    for node in order:
-        if node._children:
-            node._grad = 0.0
-    root._grad = 1.0 if root._children else root._grad + 1.0
+    if not output._children:
+        output._grad += 1.0
+        return
+    order = _computed_nodes(output)
+    order.sort(key=_creation, reverse=True)
+    output._grad = 1.0
     for node in order:
         op = node._fn
         if op is not None:
             op.push(node, node._grad)
+    graph_done(len(order))
+
+
+def _computed_nodes(output: Value) -> list[Value]:
+    """The computed nodes (those with children) that ``output`` depends on, itself
+    included, each with its ``.grad`` reset to 0.0. Leaves are skipped: backward
+    never pushes from them, and they are most of the repeated visits."""
+    output._grad = 0.0
+    seen = {output}
+    stack = [output]
+    while stack:
+        for child in stack.pop()._children:
+            if child._children and child not in seen:
+                child._grad = 0.0
+                seen.add(child)
+                stack.append(child)
+    return list(seen)
 
 
 def grad(
@@ -94,6 +113,7 @@ def grad(
             grads = _accumulate(order, needed, output, symbolic=True)
     else:
         grads = _accumulate(order, needed, output, symbolic=False)
+    graph_done(len(order))
     results = []
     for x in inputs:
         g = grads.get(x, 0.0)
@@ -135,6 +155,8 @@ def _accumulate(
                 local = op.local(i, xs, out)
             except Exception as error:
                 raise _derivative_error(error, node) from error
+            if type(local) is not float and not (symbolic and isinstance(local, Value)):
+                local = _real_local(local, node, i)
             total = _times(g, local)
             if child in grads:
                 total = grads[child] + total

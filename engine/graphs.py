@@ -48,7 +48,7 @@ def _leaf(cls: type, data: float, grad: float, label: str, scope: str, op: Op | 
 
 
 def _graph(items: list[Value | Record]) -> Value:
-    """Rebuild a graph from ``reduce_value``'s list; the root is the last item."""
+    """Rebuild a graph from ``reduce_value``'s list; the output is the last item."""
     nodes: list[Value] = []
     for item in items:
         if isinstance(item, Value):

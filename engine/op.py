@@ -26,6 +26,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import operator
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from typing import Any
 
 from engine.checks import cut, listed, short_repr, to_float_array
 from engine.mode import STATE
-from engine.value import Constant, Value, as_operand, fill, to_float
+from engine.value import Constant, Value, as_operand, fill, next_id, node_source, to_float
 
 __all__ = ["REGISTRY", "Domain", "Op", "define_op"]
 
@@ -214,7 +215,8 @@ def _compile(source: str, op: Op) -> Any:
     scope: dict[str, Any] = {f"d{i}": d for i, d in enumerate(op.derivatives)}
     scope.update(op=op, forward=op.forward, Constant=Constant, Value=Value, fill=fill,
                  new=_new, as_operand=as_operand, get_state=STATE.get, checked=_checked,
-                 named=_named, bad_gradient=_bad_gradient, derivative_error=_derivative_error)
+                 named=_named, bad_gradient=_bad_gradient, derivative_error=_derivative_error,
+                 real_local=_real_local, next_id=next_id)
     if source.startswith("lambda"):
         return eval(source, scope)  # our own generated code
     exec(source, scope)
@@ -229,61 +231,81 @@ def _compile_push(op: Op) -> Callable[[Value, float], None]:
     n = op.arity
     if n == 0:  # a hand-drawn op passes no gradient
         return _compile("lambda node, g: None", op)
-    names = ", ".join(f"c{i}" for i in range(n))
     xs = ", ".join(f"x{i}" for i in range(n))
     lines = ["def generated(node, g):", "    if g == 0.0:", "        return",
-             f"    {names}, = node._children"]
+             f"    {', '.join(f'c{i}' for i in range(n))}, = node._children"]
     if any(t is not None for t in op.takes_output):
-        lines.append(f"    {xs}, = [c._data for c in node._children]")
+        lines += [f"    x{i} = c{i}._data" for i in range(n)]
+    if any(op.takes_output):
         lines.append("    out = node._data")
     for i, t in enumerate(op.takes_output):
         lines.append(f"    if type(c{i}) is not Constant:")
         local = _derivative_source(i, t, xs)
         if t is None and op.derivatives[i] == 1.0:
-            update = f"c{i}._grad + g"
+            lines.append(f"        total = c{i}._grad + g")
         elif t is None and op.derivatives[i] == -1.0:
-            update = f"c{i}._grad - g"
+            lines.append(f"        total = c{i}._grad - g")
+        elif t is None:
+            lines.append(f"        total = c{i}._grad + g * {local}")
         else:
-            update = f"c{i}._grad + g * {local}"
-        if t is None:
-            lines.append(f"        total = {update}")
-        else:
-            lines += ["        try:", f"            total = {update}",
+            lines += ["        try:", f"            local = {local}",
                       "        except Exception as error:",
-                      "            raise derivative_error(error, node) from error"]
-        lines += ["        if type(total) is not float or total - total != 0.0:",
+                      "            raise derivative_error(error, node) from error",
+                      "        if type(local) is not float:",
+                      f"            local = real_local(local, node, {i})",
+                      f"        total = c{i}._grad + g * local"]
+        lines += ["        if total - total != 0.0:  # floats only reach here: check finiteness",
                   f"            total = bad_gradient(node, {i}, total)",
                   f"        c{i}._grad = total"]
     return _compile("\n".join(lines), op)
 
 
-def _compile_forward(op: Op, params: str, prologue: str = "") -> Any:
+_INLINE_FORWARDS: dict[Any, str] = {
+    operator.add: "x0 + x1",
+    operator.sub: "x0 - x1",
+    operator.mul: "x0 * x1",
+    operator.neg: "-x0",
+}
+"""Forwards that are Python operators, written inline in generated code (a
+call saved per node); any other forward is called."""
+
+
+def _compile_forward(op: Op, params: str, prologue: str = "") -> Callable[..., Value]:
     """A function of ``params`` applying ``op`` to ``Value`` nodes ``c0, c1, ...``
     (which ``prologue`` may make from the params): the forward on their data,
     checked to be a finite float, and the new node. Generated per op, with the
-    forward inlined, because every ``Value`` operator lands here."""
+    forward and the node constructor inlined, because every ``Value``
+    operator lands here."""
     n = op.arity
     names = ", ".join(f"c{i}" for i in range(n))
-    xs = ", ".join(f"c{i}._data" for i in range(n))
+    xs = ", ".join(f"x{i}" for i in range(n))
     constant = " and ".join(f"type(c{i}) is Constant" for i in range(n))
+    inline = _INLINE_FORWARDS.get(op.forward) if n <= 2 else None
+    # an operator on floats gives a float: only its finiteness needs checking
+    bad = "result - result != 0.0"
+    if not inline:
+        bad = f"type(result) is not float or {bad}"
+    build = node_source("node", "result", f"({names},)", "op", "''", "scope")
     lines = [f"def generated({params}):", *prologue.splitlines(),
-             f"    xs = ({xs},)",
+             *[f"    x{i} = c{i}._data" for i in range(n)],
              "    try:",
-             "        result = forward(*xs)",
+             f"        result = {inline or f'forward({xs})'}",
              "    except Exception as error:",
-             "        raise named(error, op, xs) from error",
-             "    if type(result) is not float or result - result != 0.0:",
-             "        result = checked(result, op, xs)",
+             f"        raise named(error, op, ({xs},)) from error",
+             f"    if {bad}:",
+             f"        result = checked(result, op, ({xs},))",
              "    recording, scope = get_state()",
              f"    if {constant}:",
              "        return fill(new(Constant), result, (), None, '', scope)",
-             "    if recording:",
-             f"        return fill(new(Value), result, ({names},), op, '', scope)",
-             "    return fill(new(Value), result, (), None, '', scope)"]
+             "    if not recording:",
+             "        return fill(new(Value), result, (), None, '', scope)",
+             "    node = new(Value)",
+             *[f"    {line}" for line in build.splitlines()],
+             "    return node"]
     return _compile("\n".join(lines), op)
 
 
-def _compile_apply(op: Op, arity: int) -> Any:
+def _compile_apply(op: Op, arity: int) -> Callable[..., Value]:
     """``op`` on ``arity`` nodes: generated for the op's own arity, else a
     function that raises the usual arity error."""
     names = ", ".join(f"c{i}" for i in range(arity))
@@ -351,14 +373,34 @@ def _checked(result: Any, op: Op, xs: Sequence[float]) -> float:
 
 def _bad_gradient(node: Value, i: int, total: Any) -> float:
     """Raise for a gradient contribution that is not a finite float, naming the op."""
-    op = node._fn
-    assert op is not None
-    where = f"{op.name}({_operands([c._data for c in node._children])})"
+    where = _where(node)
     if isinstance(total, float):
         raise GradientOverflow(f"gradient through {where} overflowed to {total}")
     raise TypeError(
         f"{where}: derivative {i} gave {type(total).__name__} {short_repr(total)}, "
         "expected a real number")
+
+
+def _real_local(local: Any, node: Value, i: int) -> float:
+    """A local derivative that is not a float, as a float: any real number but a
+    bool is taken; anything else (complex, str, None, a ``Value``...) raises a
+    ``TypeError`` naming the op, its operands and what the derivative gave."""
+    if isinstance(local, numbers.Real) and not isinstance(local, bool):
+        try:
+            return float(local)
+        except OverflowError:
+            raise GradientOverflow(
+                f"{_where(node)}: derivative {i} gave {short_repr(local)}, "
+                "too large for a float") from None
+    raise TypeError(f"{_where(node)}: derivative {i} gave {type(local).__name__} "
+                    f"{short_repr(local)}, expected a real number")
+
+
+def _where(node: Value) -> str:
+    """``op(operands)`` for error messages about the node ``node``."""
+    op = node._fn
+    assert op is not None
+    return f"{op.name}({_operands([c._data for c in node._children])})"
 
 
 class GradientOverflow(OverflowError):
@@ -367,10 +409,7 @@ class GradientOverflow(OverflowError):
 
 def _derivative_error(error: BaseException, node: Value) -> BaseException:
     """``error`` from a derivative, re-made to name the op and its operands."""
-    op = node._fn
-    assert op is not None
-    operands = _operands([c._data for c in node._children])
-    return _same_kind(error, f"{op.name}({operands}): derivative failed: {cut(str(error), 200)}")
+    return _same_kind(error, f"{_where(node)}: derivative failed: {cut(str(error), 200)}")
 
 
 def _named(error: BaseException, op: Op, xs: Sequence[Any]) -> BaseException:

@@ -59,7 +59,7 @@ def _sign(x: Any) -> Any:
     return (v > 0) * 1.0 - (v < 0) * 1.0
 
 
-def _step(x: Any) -> Any:
+def _relu_slope(x: Any) -> Any:
     """1 where x > 0 else 0: the sub-gradient of relu (branch-free, arrays too)."""
     return (_data(x) > 0) * 1.0
 
@@ -213,7 +213,7 @@ tanh: Op = define_op("tanh", math.tanh, [lambda x, out: 1.0 - out * out], "tanh"
                  array_forward=_ufunc("tanh"), doc="hyperbolic tangent")
 sigmoid: Op = define_op("sigmoid", _sigmoid, [lambda x, out: out * (1.0 - out)], "σ",
                     array_forward=_sigmoid_arrays, doc="logistic function 1 / (1 + e ** -x)")
-relu: Op = define_op("relu", lambda x: x if x > 0 else 0.0, [_step], "ReLU", domains=[_NONZERO],
+relu: Op = define_op("relu", lambda x: x if x > 0 else 0.0, [_relu_slope], "ReLU", domains=[_NONZERO],
                  array_forward=_relu_arrays, doc="max(0, x); relu'(0) = 0")
 sin: Op = define_op("sin", math.sin, [lambda x: cos(x)], "sin", array_forward=_ufunc("sin"),
                 doc="sine")

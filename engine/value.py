@@ -10,14 +10,15 @@ once; ``backward`` calls into :mod:`engine.autograd` when it runs.
 Import order (made explicit, no cycle at import time)::
 
     checks, mode  <-  value  <-  op  <-  ops (attaches Value's operators)
-                                  ^-----  autograd
+                        ^         ^-----  autograd
+                        +-- collector ---/
 """
 
 from __future__ import annotations
 
 import itertools
 import numbers
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from engine.checks import short_repr, to_float
@@ -35,20 +36,28 @@ next_id = itertools.count().__next__
 _new = object.__new__
 
 
-def fill(
-    node: Value, data: float, children: tuple[Value, ...], op: Op | None, label: str, scope: str
-) -> Value:
-    """THE node constructor: set every field of a freshly allocated ``node``
-    (``Value.__init__``, constants and every op's output all come through here).
-    ``data`` must already be a finite float."""
-    node._data = data
-    node._grad = 0.0
-    node._children = children
-    node._fn = op
-    node.label = label
-    node._scope = scope
-    node._id = next_id()
-    return node
+def node_source(node: str, data: str, children: str, op: str, label: str, scope: str) -> str:
+    """THE node constructor, as Python statements that set every field of the
+    freshly allocated node named ``node`` from the given expressions. ``fill``
+    is compiled from it, and the engine's generated operators inline it (their
+    hot path), so a new field is added here once. ``data`` must already be a
+    finite float."""
+    return (f"{node}._data = {data}\n{node}._grad = 0.0\n{node}._children = {children}\n"
+            f"{node}._fn = {op}\n{node}.label = {label}\n{node}._scope = {scope}\n"
+            f"{node}._id = next_id()\n")
+
+
+def _compile_fill() -> Callable[[Value, float, tuple[Value, ...], Op | None, str, str], Value]:
+    body = node_source("node", "data", "children", "op", "label", "scope")
+    source = "def fill(node, data, children, op, label, scope):\n" + "".join(
+        f"    {line}\n" for line in body.splitlines()) + "    return node\n"
+    scope: dict[str, Any] = {"next_id": next_id}
+    exec(source, scope)  # our own generated code
+    fill = scope["fill"]
+    fill.__doc__ = """Set every field of the freshly allocated ``node`` and return it
+    (``Value.__init__``, constants and the rarer op paths come through here;
+    see :func:`node_source`)."""
+    return fill
 
 
 class Value:
@@ -227,11 +236,15 @@ class Constant(Value):
     __slots__ = ()
 
 
+fill = _compile_fill()
+
+
 def as_operand(x: Any, op_name: str) -> Value:
     """``x`` itself if it is a ``Value``, else a new :class:`Constant`."""
     if isinstance(x, Value):
         return x
-    return fill(_new(Constant), to_float(x, op_name), (), None, "", STATE.get().scope)
+    data = x if type(x) is float and x - x == 0.0 else to_float(x, op_name)
+    return fill(_new(Constant), data, (), None, "", STATE.get().scope)
 
 
 def _compare(other: Any) -> Any:

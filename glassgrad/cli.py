@@ -26,7 +26,7 @@ from nn.losses import LOSSES
 from nn.optim import SGD, Adam, Optimizer
 from nn.schedules import constant, cosine, linear
 from nn.serialization import save
-from nn.train import batching_available, fit, predict
+from nn.train import fit, predict
 
 __all__ = ["main"]
 
@@ -217,15 +217,15 @@ def _demo(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise Failure(f"cannot create output folder {str(out)!r}: {error.strerror}") from None
-    batched = not args.scalar and batching_available()
+    batched = not args.scalar
     np.random.seed(1337)
     random.seed(1337)
     X, labels = make_moons(n_samples=100, noise=0.1)
     y = labels * 2 - 1
     model = MLP(2, [16, 16, 1])
-    engine = "batched numpy engine" if batched else "scalar Value graph"
+    mode_name = "batched numpy engine" if batched else "scalar Value graph"
     print(f"micrograd's demo: {model.__class__.__name__}(2, [16, 16, 1]), "
-          f"{len(model.parameters())} parameters, 100 moons, {engine}")
+          f"{len(model.parameters())} parameters, 100 moons, {mode_name}")
     started = time.perf_counter()
     history = fit(model, X, y, loss="hinge", optimizer="sgd", lr=linear(1.0, 0.1, 100),
                   steps=args.steps, l2=1e-4, batched=batched, progress=not args.no_progress)
@@ -244,6 +244,7 @@ def _pictures(model: MLP, X: np.ndarray, y: np.ndarray, history: dict[str, list[
     """Write the demo's three pictures with viz; a missing piece is a note, not a failure."""
     try:
         import viz
+        from glassgrad.neuron_picture import draw_live_neuron
     except ImportError as error:
         print(f"note: no pictures ({error}); install glassgrad[plot] for them")
         return
@@ -252,9 +253,8 @@ def _pictures(model: MLP, X: np.ndarray, y: np.ndarray, history: dict[str, list[
             lambda points: predict(model, points), X, y,
             path=out / "decision_boundary.png")),
         ("loss curve", lambda: viz.plot_history(history, path=out / "loss_curve.png")),
-        ("one neuron's graph", lambda: viz.draw_dot(
-            model.layers[0].neurons[0](X[0])).render(str(out / "neuron"), format="svg",
-                                                     cleanup=True)),
+        ("one neuron's graph", lambda: draw_live_neuron(model, X).render(
+            outfile=out / "neuron.svg", cleanup=True)),
     ]
     for name, draw in jobs:
         try:
@@ -292,8 +292,6 @@ def _train(args: argparse.Namespace) -> int:
                      "cosine": lambda: cosine(lr, lr / 10, args.steps)}[args.schedule]()
     optimizer: Optimizer = (SGD(model.parameters(), lr=lr, momentum=args.momentum)
                             if args.optimizer == "sgd" else Adam(model.parameters(), lr=lr))
-    if args.batched and not batching_available():
-        raise Failure("--batched needs engine.batch, which this glassgrad lacks")
     print(f"{args.dataset}: {len(split.y_train)} training and {len(split.y_test)} held-out "
           f"samples; MLP({nin}, {[*args.hidden, nout]}), {len(model.parameters())} "
           f"parameters; {loss} loss, {args.optimizer}")

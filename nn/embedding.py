@@ -1,7 +1,10 @@
 """``Embedding``: a table of learned vectors, one row per token.
 
 Looking a token up returns that row's parameter ``Value`` nodes themselves,
-so the gradient of a loss lands directly on the rows that were used.
+so the gradient of a loss lands directly on the rows that were used. A
+one-hot vector looks a token up too, as the sum of every row times its
+entry: a graph that does not depend on which token it is, so a compiled
+program (``engine.batch``) replays it for any token.
 """
 
 from __future__ import annotations
@@ -42,13 +45,31 @@ class Embedding(Module):
                             for c in range(self.dim)] for r in range(self.num)]
 
     def __call__(self, index: Any) -> list[Value]:
-        """Row ``index`` (an integer in ``0 .. num - 1``): a list of ``dim`` Values."""
+        """Row ``index`` (an integer in ``0 .. num - 1``): a list of ``dim`` Values.
+
+        ``index`` may also be a one-hot vector (a list of ``num`` numbers or
+        Values): then each column is ``sum_r index[r] * weight[r][column]``."""
+        if isinstance(index, (list, tuple)):
+            return self._mixed(index)
         if isinstance(index, bool) or not isinstance(index, numbers.Integral):
-            raise TypeError(f"{self!r}: expected an integer index, got {short_repr(index)}")
+            raise TypeError(f"{self!r}: expected an integer index or a one-hot vector, "
+                            f"got {short_repr(index)}")
         row = int(index)
         if not 0 <= row < self.num:
             raise IndexError(f"{self!r}: index {row} is out of range 0..{self.num - 1}")
         return list(self.weight[row])
+
+    def _mixed(self, one_hot: list[Any] | tuple[Any, ...]) -> list[Value]:
+        if len(one_hot) != self.num:
+            raise ValueError(f"{self!r}: a one-hot vector needs {self.num} entries, "
+                             f"got {len(one_hot)}")
+        columns = []
+        for c in range(self.dim):
+            total = one_hot[0] * self.weight[0][c]
+            for r in range(1, self.num):
+                total = total + one_hot[r] * self.weight[r][c]
+            columns.append(total)
+        return columns
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """``weight.<row>.<column>`` for every entry, row by row."""

@@ -53,13 +53,14 @@ def _scores(xs: Sequence[Scalar], where: str) -> list[Scalar]:
 
 
 def max_of(xs: Sequence[Scalar]) -> Scalar:
-    """The largest of ``xs`` as a chain of ``engine.ops.maximum`` nodes (a
-    float when every item is a float)."""
-    items = _scores(xs, "max_of")
-    largest = items[0]
-    for x in items[1:]:
-        largest = ops.maximum(largest, x)
-    return largest
+    """The largest of ``xs`` as a balanced tree of ``engine.ops.maximum`` nodes,
+    pairs first (a float when every item is a float): about log2(n) ops deep,
+    not n - 1, so a compiled program runs it in a few steps."""
+    level = _scores(xs, "max_of")
+    while len(level) > 1:
+        paired = [ops.maximum(a, b) for a, b in zip(level[::2], level[1::2])]
+        level = paired + level[len(paired) * 2:]
+    return level[0]
 
 
 def softmax(xs: Sequence[Scalar]) -> list[Scalar]:

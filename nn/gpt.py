@@ -130,9 +130,10 @@ class GPT(Module):
         """Empty key/value caches, one per layer, for a new sequence."""
         return [KVCache() for _ in self.layers]
 
-    def step(self, token: int, pos: int, caches: list[KVCache]) -> list[Value]:
-        """The logits for the token after ``token`` at position ``pos``;
-        appends this position's keys and values to ``caches``."""
+    def step(self, token: Any, pos: int, caches: list[KVCache]) -> list[Value]:
+        """The logits for the token after ``token`` (an id, or a one-hot vector:
+        see :class:`nn.Embedding`) at position ``pos``; appends this position's
+        keys and values to ``caches``."""
         if not isinstance(pos, int) or not 0 <= pos < self.block_size:
             raise IndexError(f"GPT.step: position {short_repr(pos)} is outside the block "
                              f"(0..{self.block_size - 1})")
@@ -151,20 +152,23 @@ class GPT(Module):
         caches = self.new_cache()
         return [self.step(token, pos, caches) for pos, token in enumerate(ids)]
 
-    def loss(self, doc: Sequence[int] | str) -> Value:
+    def loss(self, doc: Sequence[Any] | str) -> Value:
         """Mean cross-entropy of predicting each next token of one document.
 
         ``doc`` is a text (needs the model's tokenizer; BOS is added at both
         ends) or a token list that already holds them. The first
-        ``block_size`` predictions count."""
-        ids = self._document(doc)
+        ``block_size`` predictions count. The tokens may also be one-hot
+        vectors (lists of ``vocab_size`` numbers or Values): then the graph is
+        the same for every document of that length, which is how
+        ``nn.compiled`` traces one program per length."""
+        ids = self.document(doc)
         n = min(self.block_size, len(ids) - 1)
         caches = self.new_cache()
         total: Any = None
         for pos in range(n):
             logits = self.step(ids[pos], pos, caches)
             with name_scope("loss"):
-                nll = -log_softmax(logits)[ids[pos + 1]]
+                nll = -_picked(log_softmax(logits), ids[pos + 1])
                 total = nll if total is None else total + nll
         mean: Value = total * (1.0 / n)
         return mean
@@ -215,13 +219,22 @@ class GPT(Module):
                                  f"(0..{self.vocab_size - 1})")
         return ids
 
-    def _document(self, doc: Sequence[int] | str) -> list[int]:
-        """A document as token ids, BOS at both ends for a text."""
+    def document(self, doc: Sequence[Any] | str) -> list[Any]:
+        """``doc`` as checked token ids (or one-hot vectors), BOS added at both ends
+        of a text: what :meth:`loss` reads."""
         if isinstance(doc, str):
             if self.tokenizer is None:
                 raise TypeError("GPT.loss: this model has no tokenizer; pass token ids")
             return self.tokenizer.document(doc)
-        ids = self._ids(doc, "GPT.loss")
+        items = list(doc)
+        if items and all(isinstance(t, (list, tuple)) for t in items):
+            ids = items
+            for t in ids:
+                if len(t) != self.vocab_size:
+                    raise ValueError(f"GPT.loss: a one-hot token needs {self.vocab_size} "
+                                     f"entries, got {len(t)}")
+        else:
+            ids = self._ids(items, "GPT.loss")
         if len(ids) < 2:
             raise ValueError(f"GPT.loss: a document needs at least 2 tokens, got {len(ids)}")
         return ids
@@ -256,6 +269,17 @@ class GPT(Module):
     def __repr__(self) -> str:
         return (f"GPT(vocab_size={self.vocab_size}, n_embd={self.n_embd}, n_head={self.n_head}, "
                 f"n_layer={self.n_layer}, block_size={self.block_size})")
+
+
+def _picked(log_probs: list[Any], target: Any) -> Any:
+    """``log_probs[target]`` for a token id; for a one-hot ``target`` the sum of
+    ``target[v] * log_probs[v]`` (the same number: every other term is 0)."""
+    if not isinstance(target, (list, tuple)):
+        return log_probs[target]
+    total = target[0] * log_probs[0]
+    for o, lp in zip(target[1:], log_probs[1:]):
+        total = total + o * lp
+    return total
 
 
 def _data(x: Any) -> float:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import Value, ops
+from engine import Value, name_scope, ops
 
 __all__ = [
     "LOSSES",
@@ -44,7 +44,8 @@ def mean(values: Sequence[Scalar]) -> Any:
     ``sum(values) * (1.0 / len(values))``."""
     if len(values) == 0:
         raise ValueError("mean: no values to average")
-    return sum(values) * (1.0 / len(values))
+    with name_scope("mean"):
+        return sum(values) * (1.0 / len(values))
 
 
 def mse(output: Scalar | Sequence[Scalar], target: float | Sequence[Any]) -> Any:
@@ -53,20 +54,23 @@ def mse(output: Scalar | Sequence[Scalar], target: float | Sequence[Any]) -> Any
     outs, targets = _listed(output), _listed(target)
     if len(outs) != len(targets):
         raise ValueError(f"mse: {len(outs)} output(s) but {len(targets)} target(s)")
-    return mean([(o - t) ** 2 for o, t in zip(outs, targets)])
+    with name_scope("mse"):
+        return mean([(o - t) ** 2 for o, t in zip(outs, targets)])
 
 
 def hinge(score: Scalar, target: Any) -> Any:
     """SVM max-margin loss of one sample, ``relu(1 - y * score)``, for a
     target ``y`` of -1 or +1 (micrograd's demo)."""
-    return ops.relu(1 + -target * score)
+    with name_scope("hinge"):
+        return ops.relu(1 + -target * score)
 
 
 def binary_cross_entropy(logit: Scalar, target: Any) -> Any:
     """Cross-entropy of a logit ``z`` against a target ``t`` in [0, 1]:
     ``softplus(z) - t * z``, which equals ``-t log σ(z) - (1-t) log(1-σ(z))``
     without ever taking the log of a rounded-off 0."""
-    return ops.softplus(logit) - target * logit
+    with name_scope("binary_cross_entropy"):
+        return ops.softplus(logit) - target * logit
 
 
 def _logaddexp(a: Any, b: Any) -> Any:
@@ -100,13 +104,15 @@ def softmax_cross_entropy(logits: Sequence[Scalar], target: Sequence[Any]) -> An
     if len(zs) < 2:
         raise ValueError("softmax_cross_entropy: needs at least 2 classes (logits); "
                          "for one logit use binary_cross_entropy")
-    picked = sum((t * z for t, z in zip(ts, zs) if not (type(t) is float and t == 0.0)), 0.0)
-    return logsumexp(zs) - picked
+    with name_scope("softmax_cross_entropy"):
+        picked = sum((t * z for t, z in zip(ts, zs) if not (type(t) is float and t == 0.0)), 0.0)
+        return logsumexp(zs) - picked
 
 
 def l2_penalty(params: Iterable[Value], alpha: float = 1.0) -> Any:
     """``alpha * sum(p * p)``: micrograd's demo regulariser with alpha=1e-4."""
-    return alpha * sum(p * p for p in params)
+    with name_scope("l2_penalty"):
+        return alpha * sum(p * p for p in params)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,14 @@
 parameter's ``.data`` by its ``.grad`` exactly as PyTorch's documented update
 rules do.
 
+Each rule is written once, on numpy vectors, in the optimizer's
+:meth:`~Optimizer.update`: :meth:`~Optimizer.step` gathers the parameters'
+``.data`` and ``.grad`` into vectors, updates, and writes the new values back,
+while a compiled program's parameter vector is stepped with ``update`` directly,
+with no per-``Value`` reads or writes (see ``nn.compiled``). Float64 vector
+arithmetic rounds exactly as Python's float arithmetic does, so both give the
+same numbers.
+
 >>> from engine import Value
 >>> w = Value(1.0); w.grad = 0.5
 >>> SGD([w], lr=0.1).step(); w.data
@@ -13,6 +21,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from engine import Value
 from engine.checks import short_repr, to_float
@@ -40,11 +50,7 @@ class Optimizer:
     change between steps); subclasses implement :meth:`step`."""
 
     def __init__(self, params: Iterable[Value], lr: float) -> None:
-        try:
-            self.params = list(params)
-        except TypeError:
-            raise TypeError(f"{type(self).__name__}: expected an iterable of parameters, "
-                            f"got {short_repr(params)}") from None
+        self.params = list(params)
         if not self.params:
             raise ValueError(f"{type(self).__name__}: got no parameters to optimize")
         for p in self.params:
@@ -60,27 +66,36 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter once from its current ``.grad``."""
+        """Update every parameter once from its current ``.grad`` (all or
+        nothing: a step that would overflow raises and changes nothing)."""
+        values = np.array([p.data for p in self.params])
+        self.update(values, np.array([p.grad for p in self.params]))
+        for p, x in zip(self.params, values.tolist()):
+            p.data = x
+
+    def update(self, values: np.ndarray, grads: np.ndarray) -> None:
+        """One step of the update rule on ``values``, a vector standing for the
+        parameters (in order), in place, given their gradients ``grads``. All or
+        nothing: if a new value or state number would not be finite, it raises
+        ``OverflowError`` naming the parameter and changes nothing."""
         raise NotImplementedError
 
-    def _apply(self, data: list[float], **state: list[float]) -> None:
-        """Finish a step atomically: check that every new parameter value and
-        every new state number is finite, then write ``data`` into the
-        parameters and ``state`` into the attributes of those names. A step
-        that would overflow raises ``OverflowError`` naming the optimizer, the
-        parameter and the number, and changes nothing."""
-        for what, values in [("value", data), *state.items()]:
-            if not math.isfinite(sum(values)):  # one fast pass; find the culprit if any
-                for i, x in enumerate(values):
-                    if not math.isfinite(x):
-                        raise OverflowError(
-                            f"{type(self).__name__}.step: {_describe(i, self.params[i])} "
-                            f"(gradient {self.params[i].grad!r}) would get {what} {x}; "
-                            f"nothing was changed (lower lr or clip gradients)")
-        for name, values in state.items():
-            setattr(self, name, values)
-        for p, x in zip(self.params, data):
-            p.data = x
+    def _commit(self, values: np.ndarray, new: np.ndarray, grads: np.ndarray,
+                **state: np.ndarray) -> None:
+        """Finish an update: check that every new value and state number is
+        finite, then write ``new`` into ``values`` and ``state`` into the
+        attributes of those names, and count the step."""
+        for what, numbers_ in [("value", new), *state.items()]:
+            bad = np.flatnonzero(~np.isfinite(numbers_))
+            if bad.size:
+                i = int(bad[0])
+                raise OverflowError(
+                    f"{type(self).__name__}.step: {_describe(i, self.params[i])} "
+                    f"(gradient {float(grads[i])!r}) would get {what} {float(numbers_[i])}; "
+                    "nothing was changed (lower lr or clip gradients)")
+        for name, numbers_ in state.items():
+            setattr(self, name, numbers_)
+        values[:] = new
         self.steps += 1
 
 
@@ -114,23 +129,18 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         if self.nesterov and (self.momentum == 0.0 or self.dampening != 0.0):
             raise ValueError("SGD: nesterov needs momentum > 0 and dampening 0")
-        self.buffers: list[float] = []
+        self.buffer = np.zeros(len(self.params))
 
-    def step(self) -> None:
-        """One SGD update of every parameter (all or nothing, see ``_apply``)."""
-        lr, mu, wd = self.lr, self.momentum, self.weight_decay
-        if mu == 0.0:
-            self._apply([p.data - lr * (p.grad + wd * p.data if wd else p.grad)
-                         for p in self.params])
-            return
-        first = not self.buffers
-        data, buffers = [], []
-        for i, p in enumerate(self.params):
-            g = p.grad + wd * p.data if wd != 0.0 else p.grad
-            b = g if first else mu * self.buffers[i] + (1.0 - self.dampening) * g
-            buffers.append(b)
-            data.append(p.data - lr * (g + mu * b if self.nesterov else b))
-        self._apply(data, buffers=buffers)
+    def update(self, values: np.ndarray, grads: np.ndarray) -> None:
+        """One SGD update of the parameter vector ``values``, in place (all or nothing)."""
+        with np.errstate(over="ignore", invalid="ignore"):  # _commit names an overflow
+            g = grads + self.weight_decay * values if self.weight_decay != 0.0 else grads
+            mu, buffer = self.momentum, self.buffer
+            if mu != 0.0:
+                buffer = g if self.steps == 0 else mu * buffer + (1.0 - self.dampening) * g
+                g = g + mu * buffer if self.nesterov else buffer
+            new = values - self.lr * g
+        self._commit(values, new, grads, buffer=buffer)
 
 
 class Adam(Optimizer):
@@ -152,27 +162,23 @@ class Adam(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"Adam betas: expected two numbers, got {short_repr(betas)}")
+            raise ValueError(f"Adam betas: expected two numbers, got {betas!r}")
         self.betas = (hyperparameter(betas[0], "Adam betas[0]", below=1.0),
                       hyperparameter(betas[1], "Adam betas[1]", below=1.0))
         self.eps = hyperparameter(eps, "Adam eps")
         self.weight_decay = hyperparameter(weight_decay, "Adam weight_decay")
-        self.m = [0.0] * len(self.params)
-        self.v = [0.0] * len(self.params)
+        self.m = np.zeros(len(self.params))
+        self.v = np.zeros(len(self.params))
 
-    def step(self) -> None:
-        """One Adam update of every parameter (all or nothing, see ``_apply``)."""
+    def update(self, values: np.ndarray, grads: np.ndarray) -> None:
+        """One Adam update of the parameter vector ``values``, in place (all or nothing)."""
         b1, b2 = self.betas
         t = self.steps + 1
-        correction1 = 1.0 - b1 ** t
-        correction2 = 1.0 - b2 ** t
-        data, m, v = [], [], []
-        for i, p in enumerate(self.params):
-            g = p.grad + self.weight_decay * p.data if self.weight_decay else p.grad
-            m_i = b1 * self.m[i] + (1.0 - b1) * g
-            v_i = b2 * self.v[i] + (1.0 - b2) * g * g
-            m.append(m_i)
-            v.append(v_i)
-            data.append(p.data - self.lr * (m_i / correction1)
-                        / (math.sqrt(v_i / correction2) + self.eps))
-        self._apply(data, m=m, v=v)
+        with np.errstate(over="ignore", invalid="ignore"):  # _commit names an overflow
+            g = grads + self.weight_decay * values if self.weight_decay else grads
+            m = b1 * self.m + (1.0 - b1) * g
+            v = b2 * self.v + (1.0 - b2) * g * g
+            m_hat = m / (1.0 - b1 ** t)
+            v_hat = v / (1.0 - b2 ** t)
+            new = values - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+        self._commit(values, new, grads, m=m, v=v)

@@ -93,3 +93,15 @@ def test_hand_built_nodes_cannot_be_replayed():
     drawn = Value(3.0, (x,), "+")
     with pytest.raises(TypeError, match="built by hand"):
         compile_batch(drawn, inputs=[x], params=[])
+
+
+def test_param_values_replace_the_parameters_data_and_are_checked():
+    program = program_of(lambda x, w: (w * x - 1.0) ** 2)
+    result = program([[2.0]], param_values=[3.0])  # w = 3 instead of its .data, 1
+    assert result.loss == 25.0 and result.grads is not None and result.grads.tolist() == [20.0]
+    with pytest.raises(ValueError, match=r"param_values must have shape \(1,\).*\(2,\)"):
+        program([[2.0]], param_values=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"param_values\[0\] .* is nan"):
+        program([[2.0]], param_values=[float("nan")])
+    with pytest.raises(TypeError, match="param_values must be an array of numbers"):
+        program([[2.0]], param_values=["w"])

@@ -92,7 +92,6 @@ def test_train_multiclass_picks_softmax(capsys):
     assert "softmax loss" in out and "MLP(2, [3, 3])" in out
 
 
-@pytest.mark.skipif(not nn.batching_available(), reason="engine.batch is missing")
 def test_train_batched_and_digits(capsys):
     status, out, err = run(capsys, "train", "--dataset", "digits", "--hidden", "8",
                            "--steps", "2", "--batched", "--no-progress")

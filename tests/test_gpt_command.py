@@ -26,6 +26,7 @@ def test_trains_saves_and_samples(capsys, tmp_path) -> None:
                            "--no-progress")
     assert status == 0, err
     assert "4 names sampled at temperature 0.5" in out and "ms per step" in out
+    assert "compiled numpy programs" in out  # the default
     assert f"log(27) = {math.log(27):.4f}" in out
     sampled = out.rsplit("temperature 0.5:\n", 1)[1].splitlines()
     assert len(sampled) == 4 and all(line.startswith("  ") for line in sampled)
@@ -35,10 +36,19 @@ def test_trains_saves_and_samples(capsys, tmp_path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["gpt.json"]  # no temporary left behind
 
 
+def test_scalar_trains_on_the_value_graph(capsys, tmp_path) -> None:
+    status, out, err = run(capsys, "gpt", "--steps", "2", "--samples", "1", "--n-embd", "4",
+                           "--n-head", "2", "--block-size", "4", "--scalar", "--no-progress",
+                           "--save", str(tmp_path / "gpt.json"))
+    assert status == 0, err
+    assert "scalar Value graph" in out
+
+
 def test_help_lists_the_options(capsys) -> None:
     status, out, _ = run(capsys, "gpt", "--help")
     assert status == 0
-    for option in ("--steps", "--samples", "--temperature", "--save", "--batched", "--seed"):
+    for option in ("--steps", "--samples", "--temperature", "--save", "--batched", "--scalar",
+                   "--seed"):
         assert option in out
     assert "gpt" in run(capsys, "--help")[1]
 

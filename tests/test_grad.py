@@ -14,8 +14,8 @@ from engine import Value, grad, no_grad, topological_order
 moderate = st.floats(-3.0, 3.0, allow_nan=False)
 
 
-def all_grads(root: Value) -> list[float]:
-    return [node.grad for node in topological_order(root)]
+def all_grads(output: Value) -> list[float]:
+    return [node.grad for node in topological_order(output)]
 
 
 def test_grad_returns_values_and_touches_no_grad_field():

@@ -113,16 +113,6 @@ def test_bad_inputs_raise_clear_errors() -> None:
         nn.train_gpt(nn.MLP(2, [1]), ["abc"], 1)  # type: ignore[arg-type]
 
 
-def test_batched_training_dispatches_to_the_compiled_path() -> None:
-    model = tiny()
-    if nn.gpt_training.compiled_available():
-        history = nn.train_gpt(model, ["abc", "cab"], 2, batched=True, progress=False)
-        assert len(history["loss"]) == 2
-    else:
-        with pytest.raises(RuntimeError, match=r"nn\.compiled"):
-            nn.train_gpt(model, ["abc"], 1, batched=True)
-
-
 def test_loss_equals_a_numpy_transformer() -> None:
     """The whole forward pass, written independently as matrices in numpy."""
     model = nn.GPT(nn.CharTokenizer(["abc"]), n_embd=4, n_head=2, block_size=5, seed=0)

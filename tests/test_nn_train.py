@@ -10,9 +10,6 @@ import numpy as np
 import pytest
 
 import nn
-from nn.train import batching_available
-
-needs_batch = pytest.mark.skipif(not batching_available(), reason="engine.batch is missing")
 
 
 def demo_data():
@@ -85,7 +82,6 @@ def test_micrograds_demo_loop_runs_unchanged_on_glassgrad():
 MICROGRAD_FINAL_LOSS = 0.010978370135492717
 
 
-@needs_batch
 def test_demo_recipe_reaches_100_percent():
     history, model = glassgrad_demo(100, batched=True)
     assert round(history["loss"][0], 4) == 0.8958
@@ -97,7 +93,6 @@ def test_demo_recipe_reaches_100_percent():
     assert np.all((nn.predict(model, X) > 0) == (y > 0))
 
 
-@needs_batch
 @pytest.mark.parametrize("loss, classes, activation", [("hinge", 2, "relu"), ("bce", 2, "tanh"),
                                                        ("softmax", 3, "gelu"),
                                                        ("mse", 2, "sigmoid")])
@@ -183,8 +178,7 @@ def test_predict_shapes_and_errors():
     X = np.array([[0.1, 0.2], [0.3, -0.4]])
     scalar = nn.predict(model, X, batched=False)
     assert scalar.shape == (2,) and scalar[1] == model(X[1]).data
-    if batching_available():
-        assert nn.predict(model, X, batched=True) == pytest.approx(scalar, rel=1e-12)
+    assert nn.predict(model, X, batched=True) == pytest.approx(scalar, rel=1e-12)
     with pytest.raises(ValueError, match="predict"):
         nn.predict(model, np.ones((2, 3)))
 

@@ -5,6 +5,7 @@ from PIL import Image
 
 from engine import Value, topological_order
 from viz import BackpropSteps, GraphDrawing, backprop_steps
+from viz.backprop import backward_frames
 
 
 def _graph():
@@ -24,6 +25,20 @@ def test_frames_fill_in_the_same_gradients_as_backward():
         if node in final:
             assert final[node] == pytest.approx(node.grad, abs=1e-12)
     assert final[a] == pytest.approx(a.grad) and final[b] == pytest.approx(-4.0)
+
+
+def test_backward_frames_are_the_frames_backprop_steps_draws_for_any_size():
+    _a, _b, out = _graph()
+    assert backward_frames(out) == backprop_steps(out).frames
+    total = Value(0.0)
+    for i in range(300):  # past backprop_steps' drawing budget: frames still recorded
+        total = total + Value(float(i), label=f"x{i}") * 2
+    total.grad = 7.0
+    frames = backward_frames(total)
+    assert len(frames) == 1 + 2 * 300 + 300  # the output, two per sum, one per x * 2
+    assert frames[-1].grad == 2.0 and total.grad == 7.0  # .grad values restored
+    with pytest.raises(ValueError, match="max_nodes"):
+        backprop_steps(total)
 
 
 def test_frames_follow_reverse_topological_order_one_edge_each():
@@ -68,13 +83,15 @@ def test_indexing_show_and_errors(monkeypatch):
         steps[len(steps)]
     with pytest.raises(TypeError, match="frame index"):
         steps["1"]  # type: ignore[index]
-    with pytest.raises(TypeError, match="root must be a Value"):
+    with pytest.raises(TypeError, match="output must be a Value"):
         BackpropSteps(1.0)  # type: ignore[arg-type]
     big = Value(1.0)
     for _ in range(300):
         big = big + 1
     with pytest.raises(ValueError, match="max_nodes"):
         backprop_steps(big)
+    with pytest.raises(ValueError, match="max_nodes must be an integer from 1 to 300"):
+        backprop_steps(big, max_nodes=20_000)  # frames of 20,000 boxes would never render
 
 
 def test_widget_needs_ipywidgets_or_says_so():
@@ -109,12 +126,12 @@ def _numeric_local(node, child, h=1e-6):
     return (at(h) - at(-h)) / (2 * h)
 
 
-def _partial_backward(root, done):
+def _partial_backward(output, done):
     """Gradients after the first ``done`` (node, input) steps of a backward
     pass, computed here independently of the engine's autograd."""
-    grads = {root: 1.0}
+    grads = {output: 1.0}
     steps = 0
-    for node in reversed(topological_order(root)):
+    for node in reversed(topological_order(output)):
         if node.op is None:
             continue
         for child in dict.fromkeys(c for c in node.children if type(c) is Value):
@@ -145,15 +162,15 @@ def test_every_frame_matches_an_independent_partial_backward():
     assert "grad 1<" in source and source.count("grad 0<") == len(variables) - 1
 
 
-def test_captions_show_the_chain_rule_and_sums_at_shared_nodes():
+def test_captions_show_the_chain_rule_and_sums_at_reused_nodes():
     _a, b, out = _graph()
     steps = backprop_steps(out)
     products = [f for f in steps.frames[1:]]
     for frame in products:
         added = frame.local * frame.upstream
         assert f"= {frame.local:.4g} × {frame.upstream:.4g} = {added:.4g}" in frame.caption
-    shared = [f for f in steps.frames if f.target is b][-1]
-    assert "sum at shared node" in shared.caption and shared.caption.endswith(f"= {-4:g}")
+    reused = [f for f in steps.frames if f.target is b][-1]
+    assert "sum at reused node" in reused.caption and reused.caption.endswith(f"= {-4:g}")
 
 
 def test_every_node_is_named_once_and_the_name_is_drawn():
@@ -190,3 +207,16 @@ def test_all_frames_share_one_layout(tmp_path):
     assert len(layouts) == 1 and len(next(iter(layouts))) > 20
     # memory: frames hold one number each, not a table of every gradient
     assert all(len(vars(f)) == 6 for f in steps.frames) and not hasattr(steps, "_states_list")
+
+
+def test_the_mlp_hinge_gif_keeps_to_its_budget(tmp_path):
+    import nn
+
+    model = nn.MLP(2, [4, 1], seed=0)
+    loss = nn.hinge(model([0.5, -1.0]), 1.0)
+    steps = backprop_steps(loss)
+    assert "gradient just added" in steps[1].source  # the key explains the highlights
+    gif = steps.save_gif(tmp_path / "steps.gif")
+    assert gif.stat().st_size <= 1_000_000
+    with Image.open(gif) as image:
+        assert image.n_frames == len(steps) and image.width <= 16 * 72 and image.height <= 10 * 72

@@ -68,7 +68,7 @@ def test_micrograd_look_and_op_symbols_from_the_op():
 def test_renders_inline_and_to_svg_and_png(tmp_path):
     *_, out = _expression()
     drawing = draw_dot(out)
-    bundle = drawing._repr_mimebundle_()
+    bundle, _metadata = drawing._repr_mimebundle_()
     assert "<svg" in bundle["image/svg+xml"]
     assert "<svg" in drawing._repr_svg_()
     png = drawing.render(str(tmp_path / "graph"), format="png")
@@ -112,7 +112,7 @@ def test_gradient_colouring_is_signed_with_a_key():
 
 def test_bad_arguments_are_named():
     *_, out = _expression()
-    with pytest.raises(TypeError, match="draw_dot: root must be a Value"):
+    with pytest.raises(TypeError, match="draw_dot: output must be a Value"):
         draw_dot(3.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="rankdir"):
         draw_dot(out, rankdir="XY")
@@ -139,7 +139,7 @@ def test_large_graph_is_merged_per_call_and_cut_to_the_budget():
     assert boxes <= 40
     assert f"drawn: {boxes} boxes" in source  # the caption counts what is drawn
     titles = _titles(source)
-    # samples stay apart: one box per call of a layer; parameters shared in their own box
+    # samples stay apart: one box per call of a layer; the parameters (one set for all) in one box
     assert "layers.1 (call 1 of 9)" in titles and "layers.1 (call 2 of 9)" in titles
     assert "layers.1 parameters" in titles
     # a whole sample is drawn from input to loss, not only the boxes nearest the output
@@ -224,8 +224,8 @@ def test_any_graph_fits_the_canvas_budget():
     dense = [spread(*leaves)]
     while len(dense) < 480:  # ~480 nodes, ~57,000 edges
         dense.append(spread(*(dense[-1 - i % len(dense)] for i in range(120))))
-    for root in (_random_dag(3000), dense[-1], _mlp_like_graph(samples=3)):
-        drawing = draw_dot(root)
+    for output in (_random_dag(3000), dense[-1], _mlp_like_graph(samples=3)):
+        drawing = draw_dot(output)
         boxes = re.findall(r"^\s*[ng]\d+ \[label=<<table", drawing.source, re.M)
         edges = re.findall(r"->", drawing.source)
         assert len(boxes) <= 40 and len(edges) <= 40 * (8 + 2)  # inputs, op, hidden
@@ -239,3 +239,103 @@ def test_any_graph_fits_the_canvas_budget():
 def test_raised_max_nodes_is_refused_past_the_ceiling():
     with pytest.raises(ValueError, match="max_nodes=5,000 is over 300"):
         draw_dot(_random_dag(100), max_nodes=5000)
+
+
+def _demo_loss(samples, by_hand):
+    """micrograd's demo loss: MLP(2, [16, 16, 1]), mean hinge + 1e-4 * sum(p * p)."""
+    import nn
+
+    X, labels = nn.make_moons(n_samples=20, noise=0.1, seed=0)
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    params = model.parameters()
+    losses = [nn.hinge(model(list(x)), 2.0 * t - 1.0) for x, t in zip(X[:samples], labels)]
+    penalty = 1e-4 * sum(p * p for p in params) if by_hand else nn.l2_penalty(params, 1e-4)
+    loss = nn.losses.mean(losses) + penalty
+    loss.backward()
+    return loss
+
+
+@pytest.mark.parametrize("samples", [1, 10])
+@pytest.mark.parametrize("by_hand", [False, True])
+def test_the_demo_loss_draws_within_the_budget_with_samples_apart(samples, by_hand):
+    drawing = draw_dot(_demo_loss(samples, by_hand))
+    source = drawing.source
+    boxes = re.findall(r"^\s*[ng]\d+ \[label=<<table", source, re.M)
+    assert len(boxes) <= 40 and f"drawn: {len(boxes)} boxes" in source
+    titles = _titles(source)
+    assert ("sum of 337 terms (each *)" if by_hand else "l2_penalty") in titles
+    if samples > 1:
+        assert "mean" in titles  # nn.losses.mean tags its nodes
+        assert {f"hinge (call {k} of {samples})" for k in (1, 2)} <= set(titles)
+    width, height = _png_size(drawing.pipe("png"))
+    assert width <= 1536 and height <= 960
+
+
+def test_huge_graphs_are_planned_from_the_nodes_nearest_the_output(monkeypatch):
+    import viz.layout
+
+    monkeypatch.setattr(viz.layout, "PLAN_LIMIT", 500)
+    output = _random_dag(3000)
+    drawing = draw_dot(output)
+    source = drawing.source
+    assert "planned from the 500 nodes nearest the output" in source
+    boxes = re.findall(r"^\s*[ng]\d+ \[label=<<table", source, re.M)
+    assert 1 <= len(boxes) <= 40
+    view = viz.layout.plan_view(output)
+    total = len(topological_order(output))
+    assert total > 1000 and len(view.order) == 500
+    assert view.hidden_count == total - view.drawn_nodes()
+    assert f"{view.hidden_count:,} hidden nodes" in source
+
+
+def test_calls_are_drawn_in_reading_order():
+    svg = ET.fromstring(draw_dot(_demo_loss(5, by_hand=False)).pipe("svg"))
+    top = {}
+    for group in svg.iter(f"{SVG}g"):
+        texts = [t for t in group.iter(f"{SVG}text") if t.text]
+        if group.get("class") == "node" and texts:
+            top[texts[0].text] = float(texts[0].get("y"))
+    for layer in ("layers.0", "layers.1", "hinge"):
+        ys = [top[f"{layer} (call {k} of 5)"] for k in range(1, 6)]
+        assert ys == sorted(ys), (layer, ys)  # call 1 above call 2 above ...
+
+
+def test_planning_leaves_the_garbage_collector_as_it_was():
+    import gc
+
+    from viz.layout import plan_view
+
+    output = _random_dag(200)
+    assert gc.isenabled()
+    plan_view(output)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        plan_view(output)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("samples", [1, 5])
+def test_no_drawn_box_is_left_floating(samples):
+    from viz.layout import plan_view
+
+    loss = _demo_loss(samples, by_hand=True)
+    source = draw_dot(loss).source
+    boxes = set(re.findall(r"^\s*([ng]\d+) \[label=<<table", source, re.M))
+    sources = set(re.findall(r"^\s*(\w+) -> ", source, re.M))
+    assert boxes - sources == {plan_view(loss).box_of[loss]}  # only the output has no way out
+    if samples == 1:  # one sample reads best by layer: a handful of boxes
+        assert len(boxes) <= 20 and "layers.1" in _titles(source)
+
+
+def test_a_raised_max_nodes_keeps_the_edge_budget():
+    from viz.dot import MAX_EDGES
+
+    output = _random_dag(5000)
+    source = draw_dot(output, max_nodes=300).source
+    boxes = re.findall(r"^\s*[ng]\d+ \[label=<<table", source, re.M)
+    input_edges = re.findall(r"^\s*[ng]\d+ -> ", source, re.M)  # not op -> node, hidden -> box
+    assert len(boxes) == 300 and len(input_edges) <= MAX_EDGES
+    assert "edges not drawn (at most 1 into a box)" in source

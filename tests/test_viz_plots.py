@@ -62,3 +62,7 @@ def test_bad_input_is_named():
         plot_history({"accuracy": [1.0]})
     with pytest.raises(ValueError, match=r"history\['loss'\]\[1\]"):
         plot_history({"loss": [1.0, float("nan")]})
+    with pytest.raises(TypeError, match=r"history\['loss'\]\[0\]: expected a real number"):
+        plot_history({"loss": ["1.0"]})
+    with pytest.raises(TypeError, match="plot_decision_boundary: the model's output"):
+        plot_decision_boundary(lambda p: [Value(1.0), "x"], X, y, resolution=4, batched=False)

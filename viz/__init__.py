@@ -15,12 +15,14 @@ from viz.backend import Renderer, RendererNotFoundError, RenderError, renderer
 from viz.backprop import BackpropSteps, Frame, backprop_steps
 from viz.dot import KIND_COLORS, draw_dot, node_kind
 from viz.drawing import GraphDrawing
+from viz.explorer import Explorer, explore
 from viz.mlp import draw_mlp
 from viz.plots import plot_decision_boundary, plot_history
 
 __all__ = [
     "KIND_COLORS",
     "BackpropSteps",
+    "Explorer",
     "Frame",
     "GraphDrawing",
     "RenderError",
@@ -29,6 +31,7 @@ __all__ = [
     "backprop_steps",
     "draw_dot",
     "draw_mlp",
+    "explore",
     "node_kind",
     "plot_decision_boundary",
     "plot_history",

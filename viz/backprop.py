@@ -1,11 +1,11 @@
 """A step-through view of ``backward()``: one frame per gradient filled in.
 
 The gradients are computed by the engine itself: starting from zero with
-the output's gradient set to 1, each node's ``Value._backward()`` runs in
-reverse topological order (exactly what ``backward()`` does), and every
-input it adds to becomes one frame, highlighting that input and the edge
-the gradient came through. The graph's own ``.grad`` values are restored
-afterwards.
+the output's gradient set to 1, each node's op pushes its gradient to its
+children in reverse topological order (exactly what ``backward()`` does), and
+every child it adds to becomes one frame, highlighting that child and the
+edge the gradient came through (:func:`backward_frames`). The graph's own
+``.grad`` values are restored afterwards.
 """
 
 from __future__ import annotations
@@ -14,24 +14,23 @@ import io
 import itertools
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine import Constant, Value
-from engine.autograd import reverse_topological_order
+from engine import Constant, Value, reverse_topological_order, topological_order
+from engine.files import atomic_path, write_atomically
 from viz.backend import run, run_many
-from viz.dot import render_view
+from viz.dot import MAX_BOXES, render_view
 from viz.drawing import GraphDrawing
-from viz.files import atomic_path, write_atomic
 from viz.labels import number
 from viz.layout import plan_view
 
-__all__ = ["BackpropSteps", "Frame", "backprop_steps"]
+__all__ = ["BackpropSteps", "Frame", "backprop_steps", "backward_frames"]
 
 ACTIVE = "#f59e0b"  # the node passing its gradient on
-FILLED = "#dc2626"  # the input whose gradient was just filled in
+FILLED = "#dc2626"  # the child whose gradient was just filled in
 GIF_DPI = 72
 
 
@@ -54,7 +53,7 @@ def local_derivative(node: Value, child: Value) -> float:
     """d node / d child at the current data (summed over every argument
     position where ``child`` appears), from the op's own definition."""
     op = node.op
-    if op is None:
+    if op is None or op.arity == 0:  # a leaf, or an op only named by hand: no gradient
         return 0.0
     xs = [c.data for c in node.children]
     total = 0.0
@@ -80,8 +79,11 @@ def node_names(order: list[Value]) -> dict[Value, str]:
         counts = Counter(names[node] for node in pending)
         clashing = [n for n in pending if counts[names[n]] > 1]
         pending = [n for n in clashing if n.scope and depth[n] < len(n.scope.split("."))]
-        for node in pending:
+        for node in pending:  # one more scope part; an index brings its name along
+            parts = node.scope.split(".")
             depth[node] += 1
+            while depth[node] < len(parts) and parts[-depth[node]].isdigit():
+                depth[node] += 1
     counts = Counter(names.values())
     for i, node in enumerate(order):
         name = names.get(node, "")
@@ -90,8 +92,52 @@ def node_names(order: list[Value]) -> dict[Value, str]:
     return names
 
 
+def backward_frames(output: Value, names: Mapping[Value, str] | None = None) -> list[Frame]:
+    """Every frame of one backward pass from ``output``, for a graph of any
+    size (nothing is drawn): the engine's own local steps (``op.push``) in
+    ``backward()``'s order, one frame per gradient added to, captioned with
+    ``names`` (default :func:`node_names` of the whole graph). The graph's
+    ``.grad`` values are restored afterwards. :class:`BackpropSteps` and the
+    explorer both read their numbers from here."""
+    order = reverse_topological_order(output)
+    name = node_names(order[::-1]) if names is None else names
+    frames: list[Frame] = []
+
+    def add(source: Value | None, target: Value, text: str,
+            local: float = 1.0, upstream: float = 1.0) -> None:
+        caption = f"step {len(frames)}: {text}"
+        frames.append(Frame(source, target, target.grad, caption, local, upstream))
+
+    saved = {node: node.grad for node in order}
+    try:
+        for node in order:
+            node.grad = 0.0
+        output.grad = 1.0
+        add(None, output, f"{name[output]}.grad = 1 (d out / d out)")
+        for node in order:
+            children = list(dict.fromkeys(c for c in node.children if type(c) is not Constant))
+            if node.op is None or not children:
+                continue
+            before = {c: c.grad for c in children}
+            node.op.push(node, node.grad)  # the engine's own local step
+            for child in children:
+                local, upstream = local_derivative(node, child), node.grad
+                added = child.grad - before[child]
+                text = (f"{name[child]}.grad += d{name[node]}/d{name[child]} × "
+                        f"{name[node]}.grad = {number(local)} × {number(upstream)} "
+                        f"= {number(added)}")
+                if before[child] != 0.0:
+                    text += (f"; sum at reused node: {number(before[child])} + "
+                             f"{number(added)} = {number(child.grad)}")
+                add(node, child, text, local, upstream)
+    finally:
+        for node, g in saved.items():
+            node.grad = g
+    return frames
+
+
 class BackpropSteps:
-    """The frames of one backward pass over the graph under ``root``.
+    """The frames of one backward pass over the graph under ``output``.
 
     ``len(steps)`` frames; ``steps[i]`` is the drawing of frame ``i`` (shows
     itself in Jupyter), ``steps.frames[i]`` its data, ``steps.show(i)``
@@ -103,58 +149,28 @@ class BackpropSteps:
     frames plus the number of nodes, not their product.
     """
 
-    def __init__(self, root: Value, *, rankdir: str = "auto", max_nodes: int = 200) -> None:
-        if not isinstance(root, Value):
+    def __init__(self, output: Value, *, rankdir: str = "auto", max_nodes: int = 200) -> None:
+        if not isinstance(output, Value):
             raise TypeError(
-                f"backprop_steps: root must be a Value, got {type(root).__name__} {root!r}"
+                f"backprop_steps: output must be a Value, got {type(output).__name__} {output!r}"
             )
-        order = reverse_topological_order(root)
-        if len(order) > max_nodes:
+        if not isinstance(max_nodes, int) or not 1 <= max_nodes <= MAX_BOXES:
             raise ValueError(
-                f"backprop_steps: the graph has {len(order):,} nodes, more than "
-                f"max_nodes={max_nodes:,}; a step-through of it would not be readable "
-                "(pass a larger max_nodes to insist)"
+                f"backprop_steps: max_nodes must be an integer from 1 to {MAX_BOXES} (every "
+                f"frame draws every node; more would not lay out in seconds), got {max_nodes!r}"
             )
-        self.root = root
+        size = len(topological_order(output))
+        if size > max_nodes:
+            raise ValueError(
+                f"backprop_steps: the graph has {size:,} nodes, more than "
+                f"max_nodes={max_nodes:,}; a step-through of it would not be readable "
+                f"(max_nodes up to {MAX_BOXES} insists; draw_dot draws any graph)"
+            )
+        self.output = output
         self.rankdir = rankdir
-        self._view = plan_view(root, max_nodes=max_nodes)
+        self._view = plan_view(output, max_nodes=max_nodes)
         self._names = node_names(self._view.order)
-        self.frames: list[Frame] = []
-        self._run(order)
-
-    def _run(self, order: list[Value]) -> None:
-        saved = {node: node.grad for node in order}
-        name = self._names
-        try:
-            for node in order:
-                node.grad = 0.0
-            self.root.grad = 1.0
-            self._add(None, self.root, f"{name[self.root]}.grad = 1 (d out / d out)")
-            for node in order:
-                children = list(dict.fromkeys(c for c in node.children if type(c) is not Constant))
-                if node.op is None or not children:
-                    continue
-                before = {c: c.grad for c in children}
-                node._backward()  # the engine's own local step (micrograd's API)
-                for child in children:
-                    local, upstream = local_derivative(node, child), node.grad
-                    added = child.grad - before[child]
-                    text = (f"{name[child]}.grad += d{name[node]}/d{name[child]} × "
-                            f"{name[node]}.grad = {number(local)} × {number(upstream)} "
-                            f"= {number(added)}")
-                    if before[child] != 0.0:
-                        text += (f"; sum at shared node: {number(before[child])} + "
-                                 f"{number(added)} = {number(child.grad)}")
-                    self._add(node, child, text, local, upstream)
-        finally:
-            for node, g in saved.items():
-                node.grad = g
-
-    def _add(self, source: Value | None, target: Value, text: str,
-             local: float = 1.0, upstream: float = 1.0) -> None:
-        step = len(self.frames)
-        self.frames.append(
-            Frame(source, target, target.grad, f"step {step}: {text}", local, upstream))
+        self.frames = backward_frames(output, self._names)
 
     def _states(self) -> Iterator[dict[Value, float]]:
         """The gradients shown in each frame, one frame after the other
@@ -172,7 +188,7 @@ class BackpropSteps:
             highlight[frame.source] = ACTIVE
             edges = {(frame.source, frame.target), (frame.source, frame.source)}
         return render_view(
-            self.root,
+            self.output,
             self._view,
             rankdir=self.rankdir,
             grads=grads,
@@ -180,6 +196,7 @@ class BackpropSteps:
             highlight=highlight,
             highlight_edges=edges,
             caption=f"{frame.caption}  ({i + 1}/{len(self)})",
+            highlight_meaning={ACTIVE: "passes its gradient on", FILLED: "gradient just added"},
         )
 
     def __len__(self) -> int:
@@ -237,7 +254,7 @@ class BackpropSteps:
         svgs = run("\n".join(d.source for d in self), "svg").split(b"<?xml")[1:]
         for i, svg in enumerate(svgs):
             path = Path(folder) / f"{prefix}_{i:0{width}d}.svg"
-            paths.append(write_atomic(path, b"<?xml" + svg))
+            paths.append(write_atomically(path, b"<?xml" + svg))
         return paths
 
     def save_gif(self, path: str | os.PathLike[str], seconds_per_frame: float = 1.0) -> Path:
@@ -254,17 +271,19 @@ class BackpropSteps:
         # one renderer run for every frame, at 72 dpi: a GIF is for the screen
         sources = (d.source.replace("size=", f"dpi={GIF_DPI} size=", 1) for d in self)
         pngs = [p for chunk in run_many(list(sources), "png") for p in _split_pngs(chunk)]
-        images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
-        width = max(im.width for im in images)
-        height = max(im.height for im in images)
-        frames = []
-        for im in images:
+        sizes = [Image.open(io.BytesIO(png)).size for png in pngs]  # reads headers only
+        width, height = max(w for w, _ in sizes), max(h for _, h in sizes)
+
+        def padded(png: bytes) -> Any:
             canvas = Image.new("RGB", (width, height), "white")
-            canvas.paste(im, (0, 0))
-            frames.append(canvas)
-        # one palette for all frames (the last one shows every colour used): fast, no flicker
-        palette = frames[-1].quantize(colors=128, method=Image.Quantize.FASTOCTREE)
-        frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+            canvas.paste(Image.open(io.BytesIO(png)).convert("RGB"), (0, 0))
+            return canvas
+
+        # one palette for all frames (the last one shows every colour used): fast, no
+        # flicker; frames are made one at a time and kept as 1-byte-per-pixel images
+        palette = padded(pngs[-1]).quantize(colors=128, method=Image.Quantize.FASTOCTREE)
+        frames = [padded(png).quantize(palette=palette, dither=Image.Dither.NONE)
+                  for png in pngs]
         with atomic_path(path) as temporary:
             frames[0].save(
                 temporary,
@@ -287,6 +306,7 @@ def _split_pngs(data: bytes) -> list[bytes]:
     return pictures
 
 
-def backprop_steps(root: Value, *, rankdir: str = "auto", max_nodes: int = 200) -> BackpropSteps:
-    """The step-through of ``backward()`` from ``root`` (see :class:`BackpropSteps`)."""
-    return BackpropSteps(root, rankdir=rankdir, max_nodes=max_nodes)
+def backprop_steps(output: Value, *, rankdir: str = "auto",
+                   max_nodes: int = 200) -> BackpropSteps:
+    """The step-through of ``backward()`` from ``output`` (see :class:`BackpropSteps`)."""
+    return BackpropSteps(output, rankdir=rankdir, max_nodes=max_nodes)

@@ -50,19 +50,24 @@ CANVAS_INCHES = (16.0, 10.0)
 scaled down to fit (Graphviz ``size``)."""
 MAX_EDGES_INTO_BOX = 8
 """At most this many edges are drawn into one box; the rest are counted in a note."""
+MAX_EDGES = 400
+"""At most about this many edges in one drawing: with many boxes, each box
+gets fewer edges (at least one), so a raised ``max_nodes`` still lays out
+in seconds."""
 QUICK_LAYOUT_FROM = 150
-"""Drawings with more boxes than this get Graphviz's quick-layout limits
-(``mclimit``, ``nslimit``)."""
+"""Drawings with more boxes or edges than this get Graphviz's quick-layout
+limits (``mclimit``, ``nslimit``) and straight edges (routing hundreds of
+spline edges takes seconds)."""
 
 
-def node_kind(node: Value, root: Value, params: Collection[Value] = ()) -> str:
+def node_kind(node: Value, output: Value, params: Collection[Value] = ()) -> str:
     """'output', 'parameter', 'input', 'constant' or 'computed'.
 
     Parameters are leaves made inside a module's scope (every ``nn`` module
     makes its parameters in one, see :func:`engine.name_scope`) or nodes
     listed in ``params``; inputs are the other leaves.
     """
-    if node is root:
+    if node is output:
         return "output"
     if node in params:
         return "parameter"
@@ -75,7 +80,7 @@ def node_kind(node: Value, root: Value, params: Collection[Value] = ()) -> str:
 
 def grad_color(grad: float, largest: float) -> str:
     """The signed gradient scale: blue for negative, white for 0, orange for
-    positive, by the square root of ``|grad| / largest``."""
+    positive, by the square output of ``|grad| / largest``."""
     t = math.sqrt(min(abs(grad) / largest, 1.0)) if largest > 0 else 0.0
     far = POSITIVE_GRAD if grad > 0 else NEGATIVE_GRAD
     r, g, b = (round(255 + (hi - 255) * t) for hi in far)
@@ -113,7 +118,7 @@ def _record(
 
 
 def _group_record(
-    group: Group, root: Value, grad: float, grad_fill: str | None, border: str | None
+    group: Group, output: Value, grad: float, grad_fill: str | None, border: str | None
 ) -> str:
     """A merged box: its title, what it holds, and its output's numbers."""
     members = group.members
@@ -122,7 +127,7 @@ def _group_record(
     if params:
         held += f" · {params:,} parameter{'s' if params != 1 else ''}"
     out = group.output
-    fill = KIND_COLORS["output"] if out is root else KIND_COLORS["scope"]
+    fill = KIND_COLORS["output"] if out is output else KIND_COLORS["scope"]
     rows = [f'<tr><td colspan="3" bgcolor="{fill}"><b>{html_text(group.title)}</b></td></tr>',
             f'<tr><td colspan="3">{html_text(held)}</td></tr>']
     if group.kind != "parameters":
@@ -140,13 +145,19 @@ def _group_record(
             f'style="rounded">{"".join(rows)}</table>>')
 
 
-def _legend(kinds: Collection[str], largest: float | None) -> str:
-    """A key to the colours used: node kinds and, if shown, the gradient scale."""
+def _legend(
+    kinds: Collection[str], largest: float | None, borders: Mapping[str, str] | None = None
+) -> str:
+    """A key to the colours used: node kinds, highlight ``borders`` (colour ->
+    meaning) and, if shown, the gradient scale."""
     rows = ['<tr><td colspan="5"><b>key</b></td></tr>']
     for kind in KIND_COLORS:
         if kind in kinds:
             rows.append(f'<tr><td bgcolor="{KIND_COLORS[kind]}" border="1"> </td>'
                         f'<td colspan="4" align="left">{KIND_NAMES[kind]}</td></tr>')
+    for colour, meaning in (borders or {}).items():
+        rows.append(f'<tr><td color="{colour}" border="3"> </td>'
+                    f'<td colspan="4" align="left">{html_text(meaning)}</td></tr>')
     if largest is not None:
         steps = [-1.0, -0.25, 0.0, 0.25, 1.0]
         swatches = "".join(f'<td bgcolor="{grad_color(t * largest, largest)}" border="1">'
@@ -158,7 +169,7 @@ def _legend(kinds: Collection[str], largest: float | None) -> str:
 
 
 def render_view(
-    root: Value,
+    output: Value,
     view: View,
     *,
     format: str = "svg",
@@ -171,17 +182,20 @@ def render_view(
     highlight_edges: Collection[tuple[Value, Value]] = (),
     caption: str | None = None,
     names: Mapping[Value, str] | None = None,
+    highlight_meaning: Mapping[str, str] | None = None,
 ) -> GraphDrawing:
     """Emit the DOT for a planned :class:`View` (used by ``draw_dot`` and the
     backprop frames). ``grads`` overrides the nodes' ``.grad`` values;
     ``names`` labels each record (and makes records a fixed size, so that
-    frames of one animation share a layout)."""
+    frames of one animation share a layout); ``highlight_meaning`` explains
+    each highlight colour in the key."""
     dot = GraphDrawing(format=format)
     if rankdir == "auto":
         rankdir = "TB" if _ranks(view) >= DEEP_FROM else "LR"
     width, height = CANVAS_INCHES
+    # ordering="out": a box's outputs keep their reading order (call 1 above call 2)
     dot.attr(rankdir=rankdir, fontname=FONT, labelloc="t", labeljust="l", bgcolor="white",
-             size=f"{width:g},{height:g}")
+             size=f"{width:g},{height:g}", ordering="out")
     dot.attr("node", fontname=FONT, fontsize="12", shape="plain")
     dot.attr("edge", color="#6b7280", arrowsize="0.7")
     highlight = highlight or {}
@@ -195,12 +209,12 @@ def render_view(
         g = grad_of(node)
         if box in view.groups:
             group = view.groups[box]
-            kinds.add("output" if node is root else "scope")
+            kinds.add("output" if node is output else "scope")
             fill = grad_color(g, largest) if color_grad else None
             border = next((highlight[m] for m in group.members if m in highlight), None)
-            dot.node(box, _group_record(group, root, g, fill, border))
+            dot.node(box, _group_record(group, output, g, fill, border))
             continue
-        kind = node_kind(node, root, params)
+        kind = node_kind(node, output, params)
         kinds.add(kind)
         fill = grad_color(g, largest) if color_grad and kind != "constant" else None
         name = names.get(node) if names is not None else None
@@ -210,24 +224,32 @@ def render_view(
                      style="filled", fillcolor="#f3f4f6", fontsize="16", margin="0.03",
                      height="0.36")
             dot.edge(f"{box}op", box, **_edge_style((node, node) in highlight_edges))
-    skipped = sum(_edges_into(dot, view, box, highlight_edges) for box in shown)
+    connected: set[str] = set()
+    per_box = max(1, min(MAX_EDGES_INTO_BOX, MAX_EDGES // max(1, len(shown))))
+    skipped = sum(_edges_into(dot, view, box, highlight_edges, connected, per_box)
+                  for box in shown)
     if view.frontier:
         dot.node("hidden", f"<{html_text(f'… {view.hidden_count:,} hidden nodes')}>",
                  shape="box", style="dashed,rounded", fontcolor="#4b5563", color="#9ca3af")
         for box in sorted(view.frontier, key=_box_order):
             target = f"{box}op" if _has_op(view, box) else box
             dot.edge("hidden", target, style="dashed", color="#9ca3af")
-    if legend and (kinds - {"computed"} or color_grad):
-        dot.node("legend", _legend(kinds, largest if color_grad else None))
-    if view.box_count > QUICK_LAYOUT_FROM:
-        dot.attr(mclimit="0.1", nslimit="1", nslimit1="1")
+    if legend and (kinds - {"computed"} or color_grad or highlight_meaning):
+        dot.node("legend", _legend(kinds, largest if color_grad else None, highlight_meaning))
+    edges = sum(1 for line in dot.body if " -> " in line)
+    if view.box_count > QUICK_LAYOUT_FROM or edges > QUICK_LAYOUT_FROM:
+        dot.attr(mclimit="0.1", nslimit="1", nslimit1="1", splines="line")
     notes = [*view.notes]
     if skipped:
-        notes.append(f"{skipped:,} edges not drawn (at most {MAX_EDGES_INTO_BOX} into a box)")
+        notes.append(f"{skipped:,} edges not drawn (at most {per_box} into a box)")
     notes += [caption] if caption else []
     if notes:
         left = '<br align="left"/>'
         dot.attr(label=f"<{left.join(html_text(n) for n in notes)}{left}>", fontsize="14")
+    name = (names or {}).get(output) or output.label or "the output"
+    dot.alt_text = "; ".join([
+        f"Computation graph of {name} = {number(output.data)} (grad {number(grad_of(output))}), "
+        f"{view.box_count:,} boxes drawn", *notes])
     return dot
 
 
@@ -236,7 +258,7 @@ def _ranks(view: View) -> int:
     ranks: dict[str, int] = {}
     for box in sorted(view.shown, key=_box_order):
         own = 2 if _has_op(view, box) else 1
-        ranks[box] = own + max((ranks.get(c, 0) for c in view.inputs[box]), default=0)
+        ranks[box] = own + max((ranks.get(c, 0) for c in view.child_boxes[box]), default=0)
     return max(ranks.values(), default=0)
 
 
@@ -253,27 +275,35 @@ def _edge_style(hot: bool) -> dict[str, str]:
 
 
 def _edges_into(
-    dot: GraphDrawing, view: View, box: str, highlight_edges: Collection[tuple[Value, Value]]
+    dot: GraphDrawing, view: View, box: str, highlight_edges: Collection[tuple[Value, Value]],
+    connected: set[str], per_box: int,
 ) -> int:
-    """Draw the edges from ``box``'s shown inputs into it (or into its op);
-    return how many were left out by :data:`MAX_EDGES_INTO_BOX`."""
+    """Draw at most ``per_box`` edges from ``box``'s shown child boxes into it
+    (or into its op); return how many were left out. Child boxes with
+    no edge drawn yet (not in ``connected``, which this updates) go first,
+    so that no shown box is left floating."""
     if box in view.groups:
         counts: dict[str, int] = {}
         for node in view.groups[box].members:
             for child in node.children:
-                source = view.box_of[child]
+                source = view.box_of.get(child)
                 if source != box and source in view.shown:
                     counts[source] = counts.get(source, 0) + 1
-        for source, count in list(counts.items())[:MAX_EDGES_INTO_BOX]:
-            width = f"{1 + math.log10(count):.2f}"
-            dot.edge(source, box, penwidth=width, tooltip=f"{count:,} edges")
-        return max(0, len(counts) - MAX_EDGES_INTO_BOX)
+        chosen = sorted(counts, key=lambda source: source in connected)[:per_box]
+        for source in chosen:
+            width = f"{1 + math.log10(counts[source]):.2f}"
+            dot.edge(source, box, penwidth=width, tooltip=f"{counts[source]:,} edges")
+        connected.update(chosen)
+        return max(0, len(counts) - per_box)
     node = view.order[int(box[1:])]
     target = f"{box}op" if node.op is not None else box
-    sources = [(view.box_of[c], c) for c in node.children if view.box_of[c] in view.shown]
-    for source, child in sources[:MAX_EDGES_INTO_BOX]:
+    boxes = [(view.box_of.get(c), c) for c in node.children]
+    sources = [(source, c) for source, c in boxes if source in view.shown]
+    sources.sort(key=lambda pair: pair[0] in connected)
+    for source, child in sources[:per_box]:
         dot.edge(source, target, **_edge_style((node, child) in highlight_edges))
-    return max(0, len(sources) - MAX_EDGES_INTO_BOX)
+        connected.add(source)
+    return max(0, len(sources) - per_box)
 
 
 MAX_BOXES = 300
@@ -282,7 +312,7 @@ within seconds or read on one canvas (``force=True`` is the explicit escape)."""
 
 
 def draw_dot(
-    root: Value,
+    output: Value,
     format: str = "svg",
     rankdir: str = "auto",
     *,
@@ -294,7 +324,7 @@ def draw_dot(
     force: bool = False,
     legend: bool = True,
 ) -> GraphDrawing:
-    """Draw the graph that computed ``root``; returns a :class:`GraphDrawing`
+    """Draw the graph that computed ``output``; returns a :class:`GraphDrawing`
     (shows itself in Jupyter, ``.source`` is the DOT, ``.render(name,
     format='png')`` saves it).
 
@@ -309,15 +339,16 @@ def draw_dot(
     :data:`MAX_BOXES`) is merged -- one box per call of each module scope,
     one box per long ``+``/``*`` chain -- and, if still over, cut to
     ``max_nodes`` boxes; notes on the drawing say what is shown. At most
-    :data:`MAX_EDGES_INTO_BOX` edges enter a box, and the canvas is at most
+    :data:`MAX_EDGES_INTO_BOX` edges enter a box (fewer when there are many
+    boxes, see :data:`MAX_EDGES`), and the canvas is at most
     :data:`CANVAS_INCHES` (1,536 x 960 px as PNG), so any graph draws in
     seconds. ``rankdir='auto'`` draws left to right, or top to bottom for
     deep graphs (see :data:`DEEP_FROM`). ``collapse='neuron'|'layer'|depth``
     merges by scope even for small graphs, ``max_depth`` hides boxes further than that from the
     output, ``force=True`` draws every node (slow for big graphs).
     """
-    if not isinstance(root, Value):
-        raise TypeError(f"draw_dot: root must be a Value, got {type(root).__name__} {root!r}")
+    if not isinstance(output, Value):
+        raise TypeError(f"draw_dot: output must be a Value, got {type(output).__name__} {output!r}")
     if not isinstance(format, str) or not format:
         raise ValueError(f"draw_dot: format must be a name like 'svg' or 'png', got {format!r}")
     if rankdir not in RANKDIRS:
@@ -337,6 +368,6 @@ def draw_dot(
     for p in marked:
         if not isinstance(p, Value):
             raise TypeError(f"draw_dot: params must be Values, got {type(p).__name__} {p!r}")
-    view = plan_view(root, collapse, max_nodes, max_depth, force)
-    return render_view(root, view, format=format, rankdir=rankdir, params=marked,
+    view = plan_view(output, collapse, max_nodes, max_depth, force)
+    return render_view(output, view, format=format, rankdir=rankdir, params=marked,
                        color_grad=color_grad, legend=legend)

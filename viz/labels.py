@@ -1,28 +1,33 @@
-"""Text inside drawings: escaping for Graphviz HTML-like labels, and numbers.
+"""Text inside drawings: escaping for Graphviz HTML-like labels, and numbers
+(shown with :func:`number`, read from a Value or a plain number with :func:`data_of`).
 
 Any label text renders verbatim and cannot change the DOT around it: HTML
 special characters become entities, backslashes are doubled (Graphviz
 expands ``\\N``, ``\\G``... even in HTML-like labels), and newlines become
 line breaks. Characters XML cannot carry at all are shown visibly: control
-characters as their Unicode "control pictures" (``\\x01`` -> ``␁``), and
-surrogates and non-characters as ``�``.
+characters as Python writes them (a tab as ``\\t``, ``\\x01``; the bundled
+renderer's fonts have no "control pictures"), and surrogates and
+non-characters as ``�``.
 """
 
 from __future__ import annotations
 
 import html
 import math
+from typing import Any
 
-__all__ = ["displayed", "html_text", "number"]
+from engine import Value
+from engine.checks import to_float
 
-_CONTROL_PICTURES = {c: chr(0x2400 + c) for c in range(0x20)} | {0x7F: "\u2421"}
+__all__ = ["data_of", "displayed", "html_text", "number"]
+
 _REPLACEMENT = "\ufffd"
 
 
 def _visible(char: str) -> str:
     code = ord(char)
-    if code in _CONTROL_PICTURES:
-        return _CONTROL_PICTURES[code]
+    if code < 0x20 or code == 0x7F:
+        return repr(char)[1:-1]  # \t, \x01, \x7f
     if 0xD800 <= code <= 0xDFFF or 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE:
         return _REPLACEMENT
     return char
@@ -49,3 +54,9 @@ def number(x: float, digits: int = 4) -> str:
         return str(x)
     text = f"{x:.{digits}g}"
     return "0" if text == "-0" else text
+
+
+def data_of(x: Any, where: str) -> float:
+    """A Value's ``data``, or a plain real number as a finite float; anything
+    else is refused by :func:`engine.checks.to_float`, naming ``where``."""
+    return x.data if isinstance(x, Value) else to_float(x, where)

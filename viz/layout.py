@@ -12,7 +12,7 @@ Merging, when the graph is over budget (or ``collapse`` asks for it):
   such as ``p * p`` that feed only the chain.
 
 Cutting keeps the output and, breadth first, at most
-:data:`MAX_NEW_INPUTS` new inputs of each box, so the drawing shows the
+:data:`MAX_NEW_CHILDREN` new child boxes of each box, so the drawing shows the
 whole depth of a few samples rather than one wide layer of all of them.
 
 This module only decides; :mod:`viz.dot` turns the result into DOT.
@@ -20,15 +20,18 @@ This module only decides; :mod:`viz.dot` turns the result into DOT.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from engine import Constant, Value, topological_order
 
 __all__ = [
     "FOLD_FROM",
-    "MAX_NEW_INPUTS",
+    "MAX_NEW_CHILDREN",
     "Collapse",
     "Group",
     "View",
@@ -45,8 +48,12 @@ Collapse = str | int | None
 FOLD_FROM = 4
 """A chain of at least this many ``+`` (or ``*``) nodes is drawn as one box."""
 
-MAX_NEW_INPUTS = 5
-"""When cutting, each box brings in at most this many of its hidden inputs."""
+MAX_NEW_CHILDREN = 5
+"""When cutting, each box brings in at most this many of its hidden child boxes."""
+
+PLAN_LIMIT = 100_000
+"""A larger graph is planned from the nodes nearest the output only (breadth
+first), so planning takes at most about a second whatever the graph's size."""
 
 _MARKERS = {"layer": "layers", "neuron": "neurons"}
 _FOLDABLE = {"+": "sum", "*": "product"}
@@ -107,10 +114,11 @@ class View:
     order: list[Value]
     box_of: dict[Value, str]
     groups: dict[str, Group]
-    inputs: dict[str, list[str]]  # box id -> its distinct input boxes
+    child_boxes: dict[str, list[str]]  # box id -> the boxes its members' children are in
     shown: set[str]
+    cut_off: set[str] = field(default_factory=set)  # boxes with children beyond PLAN_LIMIT
     hidden_count: int = 0
-    frontier: set[str] = field(default_factory=set)  # shown boxes with hidden inputs
+    frontier: set[str] = field(default_factory=set)  # shown boxes with hidden child boxes
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -129,7 +137,7 @@ def _natural(text: str) -> tuple[object, ...]:
 
 
 def _uses(order: list[Value]) -> dict[Value, int]:
-    """How many times each node is an input of another."""
+    """How many times each node is a child of another (``a + a`` counts twice)."""
     uses: dict[Value, int] = {}
     for node in order:
         for child in node.children:
@@ -140,42 +148,34 @@ def _uses(order: list[Value]) -> dict[Value, int]:
 def _scope_groups(
     order: list[Value], keys: dict[Value, str], position: dict[Value, int]
 ) -> list[tuple[tuple[object, ...], Group]]:
-    """One group per call of each scope (connected computed nodes), plus the
-    scope's parameters."""
-    call_of: dict[Value, list[Value]] = {}
+    """One group per call of each scope, plus the scope's parameters.
+
+    A call is a run of computed nodes of one scope made one after the other
+    (leaves in between do not interrupt it): each sample's pass through a
+    neuron is its own call, since other scopes' nodes are made between two.
+    Constants made in a scope join the call that uses them next."""
     calls: dict[str, list[list[Value]]] = {}
     leaves: dict[str, list[Value]] = {}
-    reading: dict[tuple[str, Value], Value] = {}
+    constants: dict[str, list[Value]] = {}  # made in the scope, joining the next call
+    current: str | None = None
     for node in order:
         key = keys.get(node)
-        if key is None:
-            continue
         if node.is_leaf:
-            leaves.setdefault(key, []).append(node)
+            if key is not None:
+                kept = constants if type(node) is Constant else leaves
+                kept.setdefault(key, []).append(node)
             continue
-        # one call: linked computed nodes of the scope, or ones reading the same input
-        joined = [call_of[c] for c in node.children if keys.get(c) == key and c in call_of]
-        for c in node.children:
-            if keys.get(c) != key:
-                shared = reading.setdefault((key, c), node)
-                if shared is not node:
-                    joined.append(call_of[shared])
-        if joined:
-            call = max(joined, key=len)
-            for other in joined[1:]:
-                if other is not call:
-                    call.extend(other)
-                    for member in other:
-                        call_of[member] = call
-                    other.clear()
-        else:
-            call = []
-            calls.setdefault(key, []).append(call)
-        call.append(node)
-        call_of[node] = call
+        if key is not None:
+            if key != current:
+                calls.setdefault(key, []).append([])
+            calls[key][-1].extend(constants.pop(key, ()))
+            calls[key][-1].append(node)
+        current = key
+    for key, left in constants.items():
+        leaves.setdefault(key, []).extend(left)
     result: list[tuple[tuple[object, ...], Group]] = []
     for key in set(calls) | set(leaves):
-        found = [c for c in calls.get(key, []) if c]
+        found = calls.get(key, [])
         params = leaves.get(key, [])
         if len(found) == 1:
             members = sorted(found[0] + params, key=position.__getitem__)
@@ -183,8 +183,7 @@ def _scope_groups(
             continue
         for k, call in enumerate(found, 1):
             title = f"{key} (call {k} of {len(found)})"
-            members = sorted(call, key=position.__getitem__)
-            result.append(((*_natural(key), k), Group(title, members, call[-1], "scope")))
+            result.append(((*_natural(key), k), Group(title, call, call[-1], "scope")))
         if params:
             title = f"{key} parameters"
             result.append(((*_natural(key), 0), Group(title, params, params[-1], "parameters")))
@@ -233,7 +232,7 @@ def _chain_groups(
     return result
 
 
-def _build(root: Value, order: list[Value], collapse: Collapse, merge: bool) -> View:
+def _build(output: Value, order: list[Value], collapse: Collapse, merge: bool) -> View:
     """Boxes for ``order``: one per node, or merged (scopes by ``collapse``,
     long chains) when ``merge``."""
     groups: list[tuple[tuple[object, ...], Group]] = []
@@ -262,90 +261,139 @@ def _build(root: Value, order: list[Value], collapse: Collapse, merge: bool) -> 
     for i, node in enumerate(order):
         if node not in box_of:
             box_of[node] = f"n{i}"
-    inputs: dict[str, list[str]] = {}
+    child_boxes: dict[str, list[str]] = {}
+    cut_off: set[str] = set()
     for node in order:
         box = box_of[node]
-        known = inputs.setdefault(box, [])
+        known = child_boxes.setdefault(box, [])
         for child in node.children:
-            source = box_of[child]
-            if source != box and source not in known:
+            source = box_of.get(child)
+            if source is None:
+                cut_off.add(box)
+            elif source != box and source not in known:
                 known.append(source)
-    return View(order, box_of, named, inputs, set(inputs))
+    return View(order, box_of, named, child_boxes, set(child_boxes), cut_off=cut_off)
 
 
-def _cut(view: View, root_box: str, max_boxes: int | None, max_depth: int | None) -> None:
-    """Keep the output's box and, breadth first, up to :data:`MAX_NEW_INPUTS`
-    new inputs of each kept box, within the budgets."""
-    depth = {root_box: 0}
-    queue = deque([root_box])
+def _nearest(output: Value, limit: int) -> set[Value]:
+    """The ``limit`` nodes nearest ``output``, breadth first through children."""
+    kept = {output}
+    queue = deque([output])
+    while queue:
+        for child in queue.popleft().children:
+            if child not in kept:
+                if len(kept) >= limit:
+                    return kept
+                kept.add(child)
+                queue.append(child)
+    return kept
+
+
+def _cut(
+    view: View, output_box: str, max_boxes: int | None, max_depth: int | None, total: int
+) -> None:
+    """Keep the output's box and, breadth first, up to :data:`MAX_NEW_CHILDREN`
+    new child boxes of each kept box, within the budgets."""
+    depth = {output_box: 0}
+    queue = deque([output_box])
     while queue:
         box = queue.popleft()
         if max_depth is not None and depth[box] >= max_depth:
             continue
         added = 0
-        for child in view.inputs[box]:
+        for child in view.child_boxes[box]:
             if child in depth:
                 continue
-            if max_boxes is not None and (len(depth) >= max_boxes or added >= MAX_NEW_INPUTS):
+            if max_boxes is not None and (len(depth) >= max_boxes or added >= MAX_NEW_CHILDREN):
                 break
             depth[child] = depth[box] + 1
             added += 1
             queue.append(child)
-    if len(depth) == len(view.shown):
+    if len(depth) == len(view.shown) and not view.cut_off:
         return
     view.shown = set(depth)
-    view.frontier = {b for b in depth if any(c not in depth for c in view.inputs[b])}
-    view.hidden_count = len(view.order) - view.drawn_nodes()
+    view.frontier = {b for b in depth
+                     if b in view.cut_off or any(c not in depth for c in view.child_boxes[b])}
+    view.hidden_count = total - view.drawn_nodes()
 
 
 def plan_view(
-    root: Value,
+    output: Value,
     collapse: Collapse = None,
     max_nodes: int = 40,
     max_depth: int | None = None,
     force: bool = False,
 ) -> View:
-    """Decide what to draw for the graph under ``root``.
+    """Decide what to draw for the graph under ``output``.
 
     A graph of more than ``max_nodes`` nodes is never drawn raw unless
     ``force``: it is merged (scopes by ``"neuron"``, then ``"layer"``; long
     ``+``/``*`` chains) and, if still over, cut to ``max_nodes`` boxes. Every
     such step is recorded in ``View.notes``, and the notes count what is
     actually drawn. ``max_depth`` cuts boxes more than that many steps from
-    the output.
+    the output. Graphs over :data:`PLAN_LIMIT` nodes are planned from the
+    nodes nearest the output.
     """
-    order = topological_order(root)
+    with _collector_paused():
+        return _plan(output, collapse, max_nodes, max_depth, force)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector: planning makes no reference
+    cycles, but its many small containers would trigger full collections
+    that walk the user's whole (maybe million-node) graph again and again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _plan(
+    output: Value, collapse: Collapse, max_nodes: int, max_depth: int | None, force: bool
+) -> View:
+    """:func:`plan_view`'s work, with the collector paused."""
+    order = topological_order(output)
     total = len(order)
     over = total > max_nodes and not force
+    if over and total > PLAN_LIMIT:
+        nearest = _nearest(output, PLAN_LIMIT)
+        order = [node for node in order if node in nearest]
     attempts: list[Collapse] = [collapse]
     if over and collapse is None:
         attempts = ["neuron", "layer"]
     used = attempts[0]
-    view = _build(root, order, used, merge=over or collapse is not None)
+    view = _build(output, order, used, merge=over or collapse is not None)
     for attempt in attempts[1:]:
-        if view.box_count <= max_nodes:
+        scoped = any(group.kind != "chain" for group in view.groups.values())
+        if view.box_count <= max_nodes // 2 or not scoped:  # half the budget reads best
             break
         used = attempt
-        view = _build(root, order, used, merge=True)
-    budget = max_nodes if over else None
+        view = _build(output, order, used, merge=True)
+    budget = max_nodes if over and view.box_count > max_nodes else None
     if budget is not None or max_depth is not None:
-        _cut(view, view.box_of[root], budget, max_depth)
+        _cut(view, view.box_of[output], budget, max_depth, total)
     shown_groups = sum(1 for b in view.shown if b in view.groups)
     if shown_groups:
-        how = f"scope depth {used}" if isinstance(used, int) else f"{used} scope"
+        how = f"depth {used}" if isinstance(used, int) else used
         note = (
             f"{total:,} nodes; drawn: {view.box_count:,} boxes, {shown_groups:,} of them "
-            f"merged (by {how} and long +/* chains)"
+            f"merged (one box per call of each scope, cut by {how}; long +/* chains)"
         )
         if over and collapse is None:
             note += f"; the graph is over max_nodes={max_nodes:,} (force=True draws every node)"
         view.notes.append(note)
     if view.hidden_count:
         reasons = [f"max_nodes={max_nodes:,}"] if budget is not None else []
+        if len(order) < total:
+            reasons.append(f"planned from the {len(order):,} nodes nearest the output")
         reasons += [f"max_depth={max_depth}"] if max_depth is not None else []
         view.notes.append(
             f"{view.hidden_count:,} of {total:,} nodes hidden ({', '.join(reasons)}; shown: "
-            f"the output and up to {MAX_NEW_INPUTS} inputs of each box, breadth first)"
+            f"the output and up to {MAX_NEW_CHILDREN} child boxes of each box, breadth first)"
         )
     return view
 

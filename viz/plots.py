@@ -6,8 +6,6 @@ Both functions return the Figure and, given ``path``, save it atomically.
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -16,7 +14,8 @@ from typing import Any
 import numpy as np
 
 from engine import Value, no_grad
-from viz.files import atomic_path
+from engine.files import atomic_path
+from viz.labels import data_of
 
 __all__ = ["plot_decision_boundary", "plot_history"]
 
@@ -46,14 +45,6 @@ def _save(fig: Any, path: str | os.PathLike[str] | None) -> None:
         fig.savefig(temporary, dpi=120, format=Path(path).suffix.lstrip(".") or "png")
 
 
-def _as_float(x: Any, where: str) -> float:
-    if isinstance(x, Value):
-        return x.data
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return float(x)
-    raise TypeError(f"{where}: the model returned {type(x).__name__} {x!r}, not a number")
-
-
 def _one_sample(model: Callable[..., Any], where: str) -> Callable[[np.ndarray], np.ndarray]:
     """Batch a model that takes one sample (a list of floats) and returns a
     Value, a number, or a list of them (class scores)."""
@@ -64,9 +55,9 @@ def _one_sample(model: Callable[..., Any], where: str) -> Callable[[np.ndarray],
             for point in points:
                 out = model([float(v) for v in point])
                 if isinstance(out, (list, tuple)):
-                    rows.append([_as_float(o, where) for o in out])
+                    rows.append([data_of(o, f"{where}: the model's output") for o in out])
                 else:
-                    rows.append(_as_float(out, where))
+                    rows.append(data_of(out, f"{where}: the model's output"))
         return np.asarray(rows, dtype=float)
 
     return predict
@@ -168,10 +159,7 @@ def _series(history: Mapping[str, Any], key: str) -> list[float] | None:
         raise TypeError(f"plot_history: history[{key!r}] must be a list of numbers")
     result = []
     for i, v in enumerate(values):
-        number = _as_float(v, f"plot_history: history[{key!r}][{i}]")
-        if not math.isfinite(number):
-            raise ValueError(f"plot_history: history[{key!r}][{i}] is {number}")
-        result.append(number)
+        result.append(data_of(v, f"plot_history: history[{key!r}][{i}]"))
     return result
 
 

@@ -66,8 +66,8 @@ class BatchProgram:
         self.inputs = inputs
         self.params = params
         self.outputs = outputs
-        self._loss_row = plan.row_of[loss]
-        self._output_rows = index_of([plan.row_of[o] for o in outputs])
+        self._loss_row = plan.requested_rows[0]  # requested: the loss, then the outputs
+        self._output_rows = index_of(plan.requested_rows[1:])
         self._tables_of_thread = threading.local()
 
     @property
@@ -83,19 +83,23 @@ class BatchProgram:
         return (f"<BatchProgram: {len(self.inputs)} inputs, {len(self.params)} params, "
                 f"{s.nodes} nodes in {s.steps} steps of depth {s.depth}>")
 
-    def __call__(self, batch: Any, grad: bool = True, reduction: str = "mean") -> BatchResult:
+    def __call__(self, batch: Any, grad: bool = True, reduction: str = "mean",
+                 param_values: Any = None) -> BatchResult:
         """Run the graph on every row of ``batch`` (shape (B, len(inputs))) with the
-        parameters' current ``.data``; with ``grad=True`` also the gradient of the
+        parameters' current ``.data``, or with ``param_values`` (one number per
+        parameter, in order: a vector an optimizer steps in numpy, with no
+        per-``Value`` reads or writes); with ``grad=True`` also the gradient of the
         reduced loss with respect to every parameter."""
         if reduction not in _REDUCTIONS:
             raise ValueError(
                 f"BatchProgram: reduction must be 'mean' or 'sum', got {short_repr(reduction)}")
         data = self._check_batch(batch)
+        values = None if param_values is None else self._check_param_values(param_values)
         plan = self._plan
         V, G = self._tables(data.shape[0])
         V[: plan.input_count] = data.T
         with np.errstate(all="ignore"):
-            shared = plan.shared.forward()
+            shared = plan.shared.forward(values)
             saved = plan.forward(V, shared.vector)
             losses = V[self._loss_row].copy()
             loss = float(losses.sum() if reduction == "sum" else losses.mean())
@@ -125,6 +129,21 @@ class BatchProgram:
                 f"BatchProgram: the gradient of parameter {k} ({self.params[k]!r}) is "
                 f"{grads[k]}")
         return grads
+
+    def _check_param_values(self, values: Any) -> np.ndarray:
+        try:
+            vector = np.asarray(values, dtype=float)
+        except (TypeError, ValueError) as error:
+            raise TypeError(
+                f"BatchProgram: param_values must be an array of numbers: {error}") from None
+        if vector.shape != (len(self.params),):
+            raise ValueError(f"BatchProgram: param_values must have shape "
+                             f"({len(self.params)},) (one per parameter), got {vector.shape}")
+        if not all_finite(vector):
+            k = int(np.flatnonzero(~np.isfinite(vector))[0])
+            raise ValueError(f"BatchProgram: param_values[{k}] ({self.params[k]!r}) is "
+                             f"{vector[k]}")
+        return vector
 
     def _check_batch(self, batch: Any) -> np.ndarray:
         data = to_float_array(batch, "BatchProgram: batch")
@@ -177,6 +196,6 @@ def compile_batch(loss: Value, inputs: Sequence[Value], params: Sequence[Value],
         if node in seen:
             raise ValueError(f"compile_batch: {node!r} is listed twice among inputs and params")
         seen.add(node)
-    roots = [loss, *groups["outputs"]]
-    plan = make_plan(roots, groups["inputs"], groups["params"], set(roots))
+    ends = [loss, *groups["outputs"]]
+    plan = make_plan(ends, groups["inputs"], groups["params"], ends)
     return BatchProgram(plan, loss, groups["inputs"], groups["params"], groups["outputs"])

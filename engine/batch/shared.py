@@ -59,15 +59,19 @@ class SharedPart:
         self.pack = struct.Struct(f"{len(self.present)}d").pack
         self.plan = plan
         self.computed_slots = np.array([index[n] for n in computed], dtype=np.intp)
-        self.computed_rows = (np.array([plan.row_of[n] for n in computed], dtype=np.intp)
+        self.computed_rows = (np.array(plan.requested_rows, dtype=np.intp)
                               if plan is not None else np.zeros(0, dtype=np.intp))
 
-    def forward(self) -> SharedValues:
-        """Every shared value for the parameters' current ``.data``."""
+    def forward(self, param_values: np.ndarray | None = None) -> SharedValues:
+        """Every shared value for the parameters' current ``.data``, or for
+        ``param_values`` (one per parameter, in the order given) when not None."""
         n = len(self.present)
         if not n:
             return SharedValues(self.constants, None, [])
-        data = np.frombuffer(self.pack(*[p._data for p in self.present]))  # the one loop
+        if param_values is None:
+            data = np.frombuffer(self.pack(*[p._data for p in self.present]))  # the one loop
+        else:
+            data = param_values if self.all_present else param_values[self.positions]
         vector = self.constants.copy()
         vector[:n] = data
         if self.plan is None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from itertools import pairwise
 from typing import Union
 
 import numpy as np
@@ -37,7 +36,7 @@ _sum = np.add.reduce
 
 def index_of(rows: Sequence[int]) -> Index:
     """``rows`` as a slice when consecutive and ascending, else as an index array."""
-    if rows and all(b == a + 1 for a, b in pairwise(rows)):
+    if rows and list(rows) == list(range(rows[0], rows[0] + len(rows))):
         return slice(rows[0], rows[-1] + 1)
     return np.array(rows, dtype=np.intp)
 
@@ -79,7 +78,7 @@ class Elementwise:
     def __init__(self, op: Op, nodes: list[Value], out: slice, args: list[list[int]],
                  wants_grad: list[bool], lanes_are_samples: bool = True) -> None:
         self.op = op
-        self.nodes = nodes
+        self.size = len(nodes)
         self.out = out
         self.args = [index_of(rows) for rows in args]
         self.unique = [_is_unique(rows) for rows in self.args]
@@ -124,8 +123,8 @@ class Elementwise:
             _add_into(G, self.args[i], self.unique[i], contribution)
 
     def _forward_error(self, xs: list[np.ndarray]) -> BaseException:
-        shape = (len(self.nodes), xs[0].shape[-1])
-        for j in range(len(self.nodes)):
+        shape = (self.size, xs[0].shape[-1])
+        for j in range(self.size):
             lanes = [np.broadcast_to(x, shape)[j] for x in xs]
             with np.errstate(all="ignore"):
                 try:
@@ -151,10 +150,16 @@ class Elementwise:
 class Linear:
     """Affine nodes of the same depth: ``V[out] = W @ V[inputs] (+ bias)`` in one product.
 
-    Each term ``(root, column, factor, source)`` adds ``factor * shared[source]`` into
-    ``W[root, column]``; ``shared[-1]`` is 1.0, the source of plain number factors.
+    Each term ``(row, column, factor, source)`` adds ``factor * shared[source]`` into
+    ``W[row, column]``; ``shared[-1]`` is 1.0, the source of plain number factors.
     When ``biased``, ``W`` has one more, last column: the constant terms (biases),
     added to every lane as if multiplying a row of ones.
+
+    With ``tiles`` k > 1 the step applies one ``W`` to k frontiers at once (one
+    weight matrix at k positions): input ``c * k + t`` is column ``c`` of tile
+    ``t`` and output ``r * k + t`` is row ``r`` of tile ``t``, so the k frontiers
+    sit side by side as one (columns, k * lanes) matrix and the product is a single
+    call. Each tile has its own bias column (``W`` has k of them, last).
 
     ``shared_want_grad`` says whether any source depends on a parameter: then ``W``
     is read from the shared values at every call (a view of them, when the sources
@@ -165,13 +170,15 @@ class Linear:
     def __init__(self, nodes: list[Value], out: slice, inputs: list[int], biased: bool,
                  terms: list[tuple[int, int, float, int]], inputs_want_grad: bool,
                  shared_want_grad: bool, constants: np.ndarray,
-                 lanes_are_samples: bool = True) -> None:
-        self.nodes = nodes
+                 lanes_are_samples: bool = True, tiles: int = 1) -> None:
+        self.op_names = [getattr(n.op, "name", "") for n in nodes]  # for errors; no nodes kept
         self.out = out
         self.inputs = index_of(inputs)
-        self.columns = len(inputs)  # of W, before the bias column
+        self.inputs_unique = _is_unique(self.inputs)
+        self.tiles = tiles
+        self.columns = len(inputs) // tiles  # of W, before the bias columns
         self.biased = biased
-        self.shape = (len(nodes), len(inputs) + biased)
+        self.shape = (len(nodes) // tiles, self.columns + tiles * biased)
         width = self.shape[1]
         terms = sorted(terms, key=lambda t: t[0] * width + t[1])  # W.ravel() order
         self.sources = [s for *_, s in terms]
@@ -203,34 +210,50 @@ class Linear:
         return np.bincount(self.term_position, coefficients, minlength=size
                            ).reshape(self.shape)
 
+    def _side_by_side(self, table: np.ndarray, rows: Index, height: int) -> np.ndarray:
+        """``table[rows]`` as (height, tiles * lanes): the tiles side by side (a view
+        when ``rows`` is a slice)."""
+        block = table[rows]
+        return block if self.tiles == 1 else block.reshape(height, -1)
+
     def forward(self, V: np.ndarray, shared: np.ndarray) -> np.ndarray:
         """Compute this step's rows of ``V``; return ``W`` for backward to reuse."""
         W = self.weights(shared)
-        out = V[self.out]
+        out = self._side_by_side(V, self.out, self.shape[0])
+        x = self._side_by_side(V, self.inputs, self.columns)
+        np.matmul(W[:, : self.columns], x, out=out)
         if self.biased:
-            np.matmul(W[:, : self.columns], V[self.inputs], out=out)
-            out += W[:, self.columns:]
-        else:
-            np.matmul(W, V[self.inputs], out=out)
-        if not all_finite(out):
-            j, sample = (int(k) for k in np.argwhere(~np.isfinite(out))[0])
-            name = getattr(self.nodes[j].op, "name", "")
-            raise _not_finite(f"{name}: result (an affine combination)",
-                              float(out[j, sample]), _in_lane(self.lanes_are_samples, sample))
+            bias = W[:, self.columns:]
+            if self.tiles == 1:
+                out += bias
+            else:
+                lanes = out.reshape(self.shape[0], self.tiles, -1)
+                lanes += bias[:, :, None]
+        result = V[self.out]
+        if not all_finite(result):
+            j, sample = (int(k) for k in np.argwhere(~np.isfinite(result))[0])
+            raise _not_finite(f"{self.op_names[j]}: result (an affine combination)",
+                              float(result[j, sample]), _in_lane(self.lanes_are_samples, sample))
         return W
 
     def backward(self, V: np.ndarray, G: np.ndarray, shared_grad: np.ndarray,
                  W: np.ndarray) -> None:
         """Gradients into the input rows of ``G`` and into the shared values used as
         coefficients (summed over the batch by the products themselves)."""
-        g = G[self.out]
+        g = self._side_by_side(G, self.out, self.shape[0])
         if self.inputs_want_grad:
-            G[self.inputs] += W[:, : self.columns].T @ g
+            dx = W[:, : self.columns].T @ g
+            _add_into(G, self.inputs, self.inputs_unique, dx.reshape(-1, G.shape[1]))
         if self.shared_want_grad:
             dW = np.empty(self.shape)
-            np.matmul(g, V[self.inputs].T, out=dW[:, : self.columns])
+            x = self._side_by_side(V, self.inputs, self.columns)
+            np.matmul(g, x.T, out=dW[:, : self.columns])
             if self.biased:
-                np.add.reduce(g, axis=1, out=dW[:, self.columns])
+                if self.tiles == 1:
+                    np.add.reduce(g, axis=1, out=dW[:, self.columns])
+                else:
+                    lanes = g.reshape(self.shape[0], self.tiles, -1)
+                    np.add.reduce(lanes, axis=2, out=dW[:, self.columns:])
             per_term = dW.ravel() if self.dense else dW.ravel()[self.term_position]
             if not self.unit_factors:
                 per_term = per_term * self.term_factor

@@ -25,7 +25,7 @@ def check_array_forward(op: Op | str, *, max_examples: int = 200) -> bool:
 
     Checks the function batched mode runs for ``op``: its declared
     ``array_forward``, else the array function :mod:`engine.batch` picked.
-    Hypothesis draws batches of 1 to 8 lanes, each input from the op's
+    Hypothesis draws batches of 1 to 8 lanes, each argument from the op's
     ``Domain`` at every scale (1e-12 to 1e12, both signs) and near 1; lanes
     where the float forward fails or is not finite are skipped. Each lane
     must agree to ``RTOL`` (1e-12) relative. Returns True, or raises

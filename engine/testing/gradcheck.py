@@ -397,14 +397,14 @@ def _trustworthy(numeric: Estimate, tolerance: _Tolerance) -> bool:
 
 
 def _near_kink(op: Op, xs: list[float], step: float) -> str:
-    """A note if an input of op is within a couple of the numeric steps of a
+    """A note if an argument of op is within a couple of the numeric steps of a
     kink or edge of its Domain, where finite differences cannot be trusted
     ('' otherwise)."""
     for k, (x, domain) in enumerate(zip(xs, op.domains)):
         for p in (domain.low, domain.high, *domain.avoid):
             if math.isfinite(p) and abs(x - p) <= 2.0 * step:
                 return (
-                    f"\n  note:      input {k} of {op.name} is {x!r}, within {2.0 * step:.2g} "
+                    f"\n  note:      argument {k} of {op.name} is {x!r}, within {2.0 * step:.2g} "
                     f"of {p!r}, a kink or edge of its Domain: finite differences are "
                     "unreliable there; check at another point"
                 )

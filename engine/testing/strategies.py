@@ -95,7 +95,7 @@ def op_inputs(
     op: Op | str, *, bound: float = 3.0, margin: float = 0.1
 ) -> st.SearchStrategy[tuple[float, ...]]:
     """Points where ``op`` (an :class:`engine.Op` or its name) is smooth: one
-    float per input, each drawn by :func:`values` from the op's ``domains``."""
+    float per argument, each drawn by :func:`values` from the op's ``domains``."""
     op = resolve(op, "op_inputs")
     return st.tuples(*(values(d, bound=bound, margin=margin) for d in op.domains))
 
@@ -306,8 +306,8 @@ def _draw_args(
 ) -> tuple[int | float, ...] | None:
     """Arguments for op: one (the spine) is the latest term that fits its
     domain, which keeps the graph connected and deep; the others are any
-    earlier fitting term (sharing, branches) or now and then a constant.
-    None when no term fits any input (the op is then skipped)."""
+    earlier fitting term (reuse, branches) or now and then a constant.
+    None when no term fits any argument (the op is then skipped)."""
     spine = draw(st.integers(0, op.arity - 1))
     args: list[int | float] = []
     for k, domain in enumerate(op.domains):
