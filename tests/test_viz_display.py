@@ -50,7 +50,7 @@ def test_alt_text_says_what_is_drawn():
     out.backward()
     assert draw_dot(out).alt_text.startswith("Computation graph of square = 4 (grad 1)")
     steps = backprop_steps(out)
-    assert "step 0: square.grad = 1" in steps[0].alt_text
+    assert "step 1: square.grad = 1" in steps[0].alt_text  # steps counted from 1
 
 
 def _png(text):

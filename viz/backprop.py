@@ -105,7 +105,7 @@ def backward_frames(output: Value, names: Mapping[Value, str] | None = None) -> 
 
     def add(source: Value | None, target: Value, text: str,
             local: float = 1.0, upstream: float = 1.0) -> None:
-        caption = f"step {len(frames)}: {text}"
+        caption = f"step {len(frames) + 1}: {text}"  # counted from 1, as the explorer counts
         frames.append(Frame(source, target, target.grad, caption, local, upstream))
 
     saved = {node: node.grad for node in order}
