@@ -213,8 +213,9 @@ tanh: Op = define_op("tanh", math.tanh, [lambda x, out: 1.0 - out * out], "tanh"
                  array_forward=_ufunc("tanh"), doc="hyperbolic tangent")
 sigmoid: Op = define_op("sigmoid", _sigmoid, [lambda x, out: out * (1.0 - out)], "σ",
                     array_forward=_sigmoid_arrays, doc="logistic function 1 / (1 + e ** -x)")
-relu: Op = define_op("relu", lambda x: x if x > 0 else 0.0, [_relu_slope], "ReLU", domains=[_NONZERO],
-                 array_forward=_relu_arrays, doc="max(0, x); relu'(0) = 0")
+relu: Op = define_op("relu", lambda x: x if x > 0 else 0.0, [_relu_slope], "ReLU",
+                     domains=[_NONZERO], array_forward=_relu_arrays,
+                     doc="max(0, x); relu'(0) = 0")
 sin: Op = define_op("sin", math.sin, [lambda x: cos(x)], "sin", array_forward=_ufunc("sin"),
                 doc="sine")
 cos: Op = define_op("cos", math.cos, [lambda x: -sin(x)], "cos", array_forward=_ufunc("cos"),
