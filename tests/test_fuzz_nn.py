@@ -20,6 +20,7 @@ import contextlib
 import io
 import json
 import math
+import os
 import tempfile
 import traceback
 from pathlib import Path
@@ -297,6 +298,19 @@ OPTIONS = ["--samples", "--steps", "--hidden", "--lr", "--noise", "--momentum", 
            "--init", "--schedule", "--save"]
 
 
+@contextlib.contextmanager
+def _in_a_scratch_folder():
+    """Run in an empty temporary folder, so a ``--save x`` that succeeds writes
+    nowhere it would stay."""
+    previous = os.getcwd()
+    with tempfile.TemporaryDirectory() as folder:
+        os.chdir(folder)
+        try:
+            yield
+        finally:
+            os.chdir(previous)
+
+
 @FUZZ
 @given(changes=st.lists(st.tuples(st.sampled_from(OPTIONS), st.sampled_from(BAD_VALUES)),
                         min_size=1, max_size=3))
@@ -305,7 +319,7 @@ def test_bad_command_lines_get_one_line_and_status_2(changes):
     for option, value in changes:
         argv += [option, value]
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    with _in_a_scratch_folder(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             status = main(argv)
         except SystemExit as exit_:
