@@ -38,7 +38,7 @@ from nn.optim import SGD, Adam, Optimizer
 from nn.schedules import constant, cosine, linear
 from nn.serialization import load, save
 from nn.tokenizer import CharTokenizer
-from nn.train import batching_available, fit, predict
+from nn.train import fit, predict
 
 __all__ = [
     "GPT",
@@ -62,7 +62,6 @@ __all__ = [
     "Optimizer",
     "RMSNorm",
     "activation_op",
-    "batching_available",
     "binary_cross_entropy",
     "build",
     "constant",

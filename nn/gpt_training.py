@@ -17,7 +17,7 @@ from nn.optim import Adam
 from nn.schedules import linear
 from nn.train import Progress, _progress_bar
 
-__all__ = ["compiled_available", "scalar_train_step", "train_gpt"]
+__all__ = ["scalar_train_step", "train_gpt"]
 
 
 def train_gpt(
@@ -79,12 +79,6 @@ def train_gpt(
         if compiled is not None:
             compiled.write_back()
     return history
-
-
-def compiled_available() -> bool:
-    """Always True: the compiled path (:mod:`nn.compiled`) ships with glassgrad.
-    Kept for code written before it did (notebook 8 still asks)."""
-    return True
 
 
 def scalar_train_step(model: GPT, optimizer: Adam, doc: Any) -> float:

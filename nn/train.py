@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from engine import Value, no_grad
+from engine.batch import compile_batch
 from engine.checks import short_repr, to_float
 from nn.datasets import Seed, make_generator
 from nn.dropout import Dropout
@@ -26,15 +27,10 @@ from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer, hyperparameter
 from nn.schedules import Schedule, as_schedule
 
-__all__ = ["OPTIMIZERS", "batching_available", "fit", "predict"]
+__all__ = ["OPTIMIZERS", "fit", "predict"]
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
 """Optimizers by name, with their default settings."""
-
-
-def batching_available() -> bool:
-    """Whether the engine has its batched numpy mode (``engine.batch``)."""
-    return importlib.util.find_spec("engine.batch") is not None
 
 
 Progress = bool | Literal["text"]
@@ -182,7 +178,6 @@ class _Batched:
 
     def __init__(self, model: Module, loss: Loss, params: list[Value], l2: float,
                  nin: int, ntargets: int) -> None:
-        from engine.batch import compile_batch
 
         xs, ts, outs, sample_loss = _trace(model, nin, ntargets, loss)
         if l2:  # depends on no sample: the program computes it once per call
@@ -235,9 +230,9 @@ def fit(
       as micrograd's demo does).
     * ``validation``: ``(X_val, y_val)`` to score after every step.
     * ``batched``: run the compiled numpy program instead of the scalar graph
-      (same results, much faster; needs ``engine.batch``). A model with
-      Dropout in training mode trains in scalar mode only: a compiled program
-      would repeat one set of drops at every step.
+      (same results, much faster). A model with Dropout in training mode
+      trains in scalar mode only: a compiled program would repeat one set of
+      drops at every step.
     * ``progress``: True, "text" (a text bar, which survives export to HTML)
       or False.
 
@@ -265,13 +260,11 @@ def fit(
                             f"got {short_repr(validation)}")
         X_val, y_val = _samples(*validation, nin, "fit validation")
         held_out = (X_val, y_val, _encode(rule, y_val, nout, "fit validation"))
-    if batched and not batching_available():
-        raise RuntimeError("fit: batched=True needs engine.batch, which this engine lacks")
     if batched and _drops_at_random(model):
         raise ValueError("fit: batched=True would repeat one set of Dropout drops at every "
                          "step; train with batched=False (fresh drops for every sample), "
                          "or call model.eval() to train without dropout")
-    engine = (_Batched(model, rule, params, float(l2), nin, T.shape[1]) if batched
+    trainer = (_Batched(model, rule, params, float(l2), nin, T.shape[1]) if batched
               else _Scalar(model, rule, params, float(l2)))
     minibatches = make_generator(seed) if batch_size is not None and batch_size < len(y) else None
 
@@ -286,12 +279,12 @@ def fit(
             Xb, yb, Tb = X[chosen], y[chosen], T[chosen]
         else:
             Xb, yb, Tb = X, y, T
-        total, outputs = engine.step(Xb, Tb)
+        total, outputs = trainer.step(Xb, Tb)
         accuracy = rule.accuracy(outputs, yb)
         history["loss"].append(float(total))
         history["accuracy"].append(accuracy)
         if held_out is not None:
-            val_loss, val_outputs = engine.evaluate(held_out[0], held_out[2])
+            val_loss, val_outputs = trainer.evaluate(held_out[0], held_out[2])
             history["val_loss"].append(float(val_loss))
             history["val_accuracy"].append(rule.accuracy(val_outputs, held_out[1]))
         opt.lr = hyperparameter(schedule(k), f"fit: the lr schedule at step {k}")
@@ -327,7 +320,7 @@ def _optimizer(optimizer: str | Optimizer, params: list[Value], lr: float) -> Op
 def predict(model: Module, X: Any, batched: bool | None = None) -> np.ndarray:
     """The model's outputs for every row of ``X``: shape (n,) for a model with
     one output, else (n, nout); 0 rows give an empty array. No graph is
-    kept. ``batched`` (default: when ``engine.batch`` exists) runs the
+    kept. ``batched`` (default: for more than one row) runs the
     compiled numpy program; it refuses a model whose Dropout is in training
     mode (call ``model.eval()`` first)."""
     nin = _nin(model)
@@ -336,13 +329,12 @@ def predict(model: Module, X: Any, batched: bool | None = None) -> np.ndarray:
         nout = _nout(model, nin)
         return np.empty((0,) if nout == 1 else (0, nout))
     if batched is None:
-        batched = batching_available() and len(X) > 1
+        batched = len(X) > 1
     if batched and _drops_at_random(model):
         raise ValueError("predict: the model is in training mode, so its Dropout drops inputs "
                          "at random; call model.eval() first (or pass batched=False to see "
                          "fresh random drops for every row)")
     if batched:
-        from engine.batch import compile_batch
 
         xs, _, outs, first = _trace(model, nin, 0, None)
         program = compile_batch(first, inputs=xs, params=model.parameters(), outputs=outs)

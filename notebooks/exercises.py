@@ -48,10 +48,11 @@ def check_that(what: str, condition: bool, problem: str) -> None:
     print(f"✓ {what}")
 
 
-def check_order(order_of: Callable[[Any], list[Any]], root: Any) -> None:
-    """Check that ``order_of(root)`` lists every node of ``root``'s graph once, inputs first."""
-    order = order_of(root)
-    reachable, stack = set(), [root]
+def check_order(order_of: Callable[[Any], list[Any]], output: Any) -> None:
+    """Check that ``order_of(output)`` lists every node of ``output``'s graph once,
+    children before the nodes made from them."""
+    order = order_of(output)
+    reachable, stack = set(), [output]
     while stack:
         node = stack.pop()
         if id(node) not in reachable:
@@ -63,10 +64,10 @@ def check_order(order_of: Callable[[Any], list[Any]], root: Any) -> None:
                f"({len(position)} different nodes).")
     late = [(node, child) for node in order for child in node.children
             if position.get(id(child), len(order)) > position[id(node)]]
-    check_that("inputs before the nodes made from them", not late,
+    check_that("children before the nodes made from them", not late,
                f"{late[0][1]!r} comes after {late[0][0]!r}, which was computed from it."
                if late else "")
-    check_that("the output comes last", bool(order) and order[-1] is root,
+    check_that("the output comes last", bool(order) and order[-1] is output,
                "the last entry is not the output.")
 
 
