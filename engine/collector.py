@@ -32,11 +32,13 @@ from __future__ import annotations
 
 import gc
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from engine.value import next_id
 
-__all__ = ["collector_paced", "pace_collector"]
+__all__ = ["collector_paced", "collector_stopped", "pace_collector"]
 
 NODES_TO_OBJECTS = 4
 """``threshold0`` while graphs are built, per node of the latest graph."""
@@ -65,6 +67,21 @@ def pace_collector(enabled: bool = True) -> None:
 def collector_paced() -> bool:
     """Whether ``threshold0`` is raised right now by the engine's pacing."""
     return _ours is not None
+
+
+@contextmanager
+def collector_stopped() -> Iterator[None]:
+    """Stop the cyclic collector for the duration of a big build that makes no
+    cycles (tracing a graph, planning a drawing): its many small containers
+    would otherwise trigger full collections that walk the whole, maybe
+    million-node, graph again and again. Back on afterwards if it was on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def graph_done(nodes: int) -> None:

@@ -22,33 +22,18 @@ True
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from engine import Value, name_scope
 from engine.batch import BatchProgram, BatchResult, compile_batch
+from engine.collector import collector_stopped
 from nn.gpt import GPT
 from nn.optim import Optimizer
 
 __all__ = ["CompiledGPT"]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a big graph is built and planned
-    (it would walk the growing graph again and again; it finds no cycles there),
-    back on afterwards if it was on."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class CompiledGPT:
@@ -86,7 +71,7 @@ class CompiledGPT:
 
     def _compile(self, predictions: int) -> BatchProgram:
         vocab = self.model.vocab_size
-        with _collector_paused(), name_scope("compiled"):
+        with collector_stopped(), name_scope("compiled"):
             tokens = [[Value(0.0) for _ in range(vocab)] for _ in range(predictions + 1)]
             for row in tokens:
                 row[-1].data = 1.0  # trace on BOS everywhere: any document would do

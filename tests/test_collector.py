@@ -115,3 +115,19 @@ def test_a_disabled_collector_or_pacing_off_is_left_alone() -> None:
 def test_pace_collector_refuses_a_non_bool() -> None:
     with pytest.raises(TypeError, match="pace_collector"):
         pace_collector(1)  # type: ignore[arg-type]
+
+
+def test_collector_stopped_restores_the_collector_as_it_was():
+    from engine.collector import collector_stopped
+
+    assert gc.isenabled()
+    with collector_stopped():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_stopped():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # a user's gc.disable() stays
+    finally:
+        gc.enable()

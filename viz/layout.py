@@ -20,14 +20,12 @@ This module only decides; :mod:`viz.dot` turns the result into DOT.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from engine import Constant, Value, topological_order
+from engine.collector import collector_stopped
 
 __all__ = [
     "FOLD_FROM",
@@ -334,22 +332,8 @@ def plan_view(
     the output. Graphs over :data:`PLAN_LIMIT` nodes are planned from the
     nodes nearest the output.
     """
-    with _collector_paused():
+    with collector_stopped():
         return _plan(output, collapse, max_nodes, max_depth, force)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector: planning makes no reference
-    cycles, but its many small containers would trigger full collections
-    that walk the user's whole (maybe million-node) graph again and again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _plan(
