@@ -15,7 +15,7 @@ from nn.compiled import CompiledGPT
 from nn.gpt import GPT
 from nn.optim import Adam
 from nn.schedules import linear
-from nn.train import Progress, _progress_bar
+from nn.train import Progress, progress_bar
 
 __all__ = ["scalar_train_step", "train_gpt"]
 
@@ -64,7 +64,7 @@ def train_gpt(
                   else partial(scalar_train_step, model, optimizer))
     schedule = linear(lr, 0.0, int(steps))
     history: dict[str, list[float]] = {"loss": []}
-    bar = _progress_bar(progress)(range(int(steps)), desc="training GPT", unit="step",
+    bar = progress_bar(progress)(range(int(steps)), desc="training GPT", unit="step",
                           disable=not progress)
     try:
         for k in bar:

@@ -27,7 +27,7 @@ from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer, hyperparameter
 from nn.schedules import Schedule, as_schedule
 
-__all__ = ["OPTIMIZERS", "fit", "predict"]
+__all__ = ["OPTIMIZERS", "Progress", "fit", "predict", "progress_bar"]
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {"sgd": SGD, "adam": Adam}
 """Optimizers by name, with their default settings."""
@@ -40,7 +40,7 @@ second; it also shows in a notebook exported to HTML, where a widget shows only
 if its scripts load) or False (no bar)."""
 
 
-def _progress_bar(progress: Progress = True) -> Any:
+def progress_bar(progress: Progress = True) -> Any:
     """The tqdm bar maker for a ``progress`` setting (see :data:`Progress`);
     callers pass ``disable=not progress``."""
     if not (isinstance(progress, bool) or progress == "text"):
@@ -271,7 +271,7 @@ def fit(
     history: dict[str, list[float]] = {"loss": [], "accuracy": []}
     if held_out is not None:
         history.update(val_loss=[], val_accuracy=[])
-    bar = _progress_bar(progress)(range(steps), desc="training", unit="step",
+    bar = progress_bar(progress)(range(steps), desc="training", unit="step",
                                   disable=not progress)
     for k in bar:
         if minibatches is not None:  # micrograd's way: a random subset each step
