@@ -54,12 +54,12 @@ def add_command(commands: Any) -> None:
                      help="seed for weights, name order and sampling (default: %(default)s)")
     gpt.add_argument("--save", default="glassgrad-gpt.json", metavar="PATH",
                      help="where to write the trained model as JSON (default: %(default)s)")
-    engine = gpt.add_mutually_exclusive_group()
-    engine.add_argument("--batched", dest="scalar", action="store_false",
-                        help="train with compiled numpy programs, one per name length "
-                             "(the default: the same losses, tens of times faster)")
-    engine.add_argument("--scalar", action="store_true",
-                        help="train on the scalar Value graph instead (much slower)")
+    modes = gpt.add_mutually_exclusive_group()
+    modes.add_argument("--batched", dest="scalar", action="store_false",
+                       help="train with compiled numpy programs, one per name length "
+                            "(the default: the same losses, tens of times faster)")
+    modes.add_argument("--scalar", action="store_true",
+                       help="train on the scalar Value graph instead (much slower)")
     gpt.set_defaults(scalar=False)
     gpt.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -74,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
     model = GPT(tokenizer, n_embd=args.n_embd, n_head=args.n_head, n_layer=args.n_layer,
                 block_size=args.block_size, seed=args.seed)
     baseline = math.log(tokenizer.vocab_size)
-    engine = "scalar Value graph" if args.scalar else "compiled numpy programs"
+    mode_name = "scalar Value graph" if args.scalar else "compiled numpy programs"
     print(f"{len(names)} names, vocabulary of {tokenizer.vocab_size} tokens (a-z and BOS); "
-          f"{model!r}, {len(model.parameters())} parameters; {engine}")
+          f"{model!r}, {len(model.parameters())} parameters; {mode_name}")
     started = time.perf_counter()
     history = train_gpt(model, names, args.steps, lr=args.lr, seed=args.seed,
                         batched=not args.scalar, progress=not args.no_progress)
