@@ -75,7 +75,12 @@ def _probe_lanes(op: Op) -> list[tuple[float, ...]]:
     return lanes
 
 
-class _Disagreement(NamedTuple):
+RTOL = 1e-12
+"""How far (relative) an op on arrays may be from its float forward: a few ulps of
+numpy's and libm's rounding."""
+
+
+class Disagreement(NamedTuple):
     """Where a function on arrays and the float definition differ (or why it failed)."""
 
     point: tuple[float, ...]
@@ -83,11 +88,13 @@ class _Disagreement(NamedTuple):
     expected: Any
 
 
-def _disagreement(candidate: ArrayFunction, reference: Callable[..., float],
-                  lanes: list[tuple[float, ...]]) -> _Disagreement | None:
+def disagreement(candidate: ArrayFunction, reference: Callable[..., float],
+                 lanes: list[tuple[float, ...]], min_lanes: int = 2) -> Disagreement | None:
     """The first lane where ``candidate`` on arrays differs from ``reference`` on
-    floats (lanes where ``reference`` fails or is not finite are skipped), None if
-    they agree everywhere; a candidate that fails on arrays disagrees everywhere."""
+    floats by more than ``RTOL`` (lanes where ``reference`` fails or is not finite
+    are skipped), None if they agree everywhere; a candidate that fails on arrays
+    disagrees everywhere, and so does one left with fewer than ``min_lanes`` lanes
+    to compare (with none and ``min_lanes=0``: no verdict, None)."""
     expected, kept = [], []
     for point in lanes:
         try:
@@ -97,19 +104,21 @@ def _disagreement(candidate: ArrayFunction, reference: Callable[..., float],
         if math.isfinite(value):
             expected.append(value)
             kept.append(point)
-    if len(kept) < 2:
-        return _Disagreement(lanes[0] if lanes else (), "no lanes", "to compare")
+    if len(kept) < min_lanes:
+        return Disagreement(lanes[0] if lanes else (), "no lanes", "to compare")
+    if not kept:
+        return None
     args = [np.array(column, dtype=float) for column in zip(*kept)]
     try:
         with np.errstate(all="ignore"):
             result = np.broadcast_to(np.asarray(candidate(*args), dtype=float), args[0].shape)
     except Exception as error:  # not array-aware (or broken on arrays)
-        return _Disagreement(kept[0], f"{type(error).__name__}: {error}", expected[0])
-    close = np.isclose(result, expected, rtol=1e-12, atol=1e-300)
+        return Disagreement(kept[0], f"{type(error).__name__}: {error}", expected[0])
+    close = np.isclose(result, expected, rtol=RTOL, atol=1e-300)
     if close.all():
         return None
     lane = int(np.flatnonzero(~close)[0])
-    return _Disagreement(kept[lane], float(result[lane]), expected[lane])
+    return Disagreement(kept[lane], float(result[lane]), expected[lane])
 
 
 def _lane_by_lane(function: Callable[..., float], arity: int) -> ArrayFunction:
@@ -139,7 +148,7 @@ def array_forward(op: Op) -> ArrayFunction:
     lanes = _probe_lanes(op)
     declared = getattr(op, "array_forward", None)
     if declared is not None:
-        wrong = _disagreement(declared, op.forward, lanes)
+        wrong = disagreement(declared, op.forward, lanes)
         if wrong is None:
             return declared
         raise ValueError(
@@ -148,7 +157,7 @@ def array_forward(op: Op) -> ArrayFunction:
             f"arrays, {short_repr(wrong.expected)} from forward; fix array_forward "
             "(engine.testing.check_array_forward searches for such points)")
     for candidate in (op.forward, _numpy_twin(op.forward)):
-        if candidate is not None and _disagreement(candidate, op.forward, lanes) is None:
+        if candidate is not None and disagreement(candidate, op.forward, lanes) is None:
             return candidate
     return _lane_by_lane(op.forward, op.arity)
 
@@ -172,7 +181,7 @@ def array_derivative(op: Op, index: int) -> ArrayFunction | float:
         outputs = [op.evaluate(*point) for point in lanes]
         direct = _direct(derivative, takes_output)
         with_output = [(*point, out) for point, out in zip(lanes, outputs)]
-        if _disagreement(direct, on_floats, with_output) is None:
+        if disagreement(direct, on_floats, with_output) is None:
             return direct
     return _lane_by_lane(on_floats, op.arity + 1)
 

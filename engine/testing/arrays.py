@@ -3,10 +3,8 @@ float ``forward``."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,10 +14,6 @@ from engine.testing.strategies import magnitudes, resolve, values
 
 __all__ = ["check_array_forward"]
 
-RTOL = 1e-12
-"""Arrays and floats may differ by a few ulps (numpy's and libm's rounding)."""
-
-
 def check_array_forward(op: Op | str, *, max_examples: int = 200) -> bool:
     """Search for inputs where ``op`` on arrays disagrees with ``op.forward``.
 
@@ -28,7 +22,7 @@ def check_array_forward(op: Op | str, *, max_examples: int = 200) -> bool:
     Hypothesis draws batches of 1 to 8 lanes, each argument from the op's
     ``Domain`` at every scale (1e-12 to 1e12, both signs) and near 1; lanes
     where the float forward fails or is not finite are skipped. Each lane
-    must agree to ``RTOL`` (1e-12) relative. Returns True, or raises
+    must agree to ``engine.batch.arrays.RTOL`` (1e-12) relative. Returns True, or raises
     ``AssertionError`` naming the op, the (shrunk) lane and both values.
 
     >>> import numpy as np
@@ -71,21 +65,10 @@ def _anywhere(domain: Domain) -> st.SearchStrategy[float]:
 
 def _compare(op: Op, function: Any, lanes: list[tuple[float, ...]]) -> None:
     """Raise AssertionError at the first lane where arrays and floats differ."""
-    expected: list[float] = []
-    kept: list[tuple[float, ...]] = []
-    for point in lanes:
-        try:
-            expected.append(op.evaluate(*point))
-        except (ArithmeticError, ValueError, TypeError):
-            continue
-        kept.append(point)
-    if not kept:
-        return
-    columns = [np.array(column, dtype=float) for column in zip(*kept)]
-    with np.errstate(all="ignore"):
-        result = np.broadcast_to(np.asarray(function(*columns), dtype=float), columns[0].shape)
-    for point, got, want in zip(kept, result.tolist(), expected):
-        if not (math.isclose(got, want, rel_tol=RTOL) or got == want):
-            raise AssertionError(
-                f"check_array_forward: {op.name} on arrays gives {got!r} at "
-                f"{', '.join(repr(x) for x in point)}, but forward gives {want!r}")
+    from engine.batch.arrays import disagreement  # numpy-only layer, imported when used
+
+    wrong = disagreement(function, op.evaluate, lanes, min_lanes=0)
+    if wrong is not None:
+        raise AssertionError(
+            f"check_array_forward: {op.name} on arrays gives {wrong.on_arrays!r} at "
+            f"{', '.join(repr(x) for x in wrong.point)}, but forward gives {wrong.expected!r}")
